@@ -1,0 +1,28 @@
+//===- Commands.h - mimoc subcommands ---------------------------*- C++ -*-===//
+//
+// Each subcommand lives in its own file, declares its options under its own
+// llvm::cl::SubCommand and exposes that subcommand and a run function.
+// Exit codes: 0 success, 1 bad input (with a message naming the cause),
+// 2 usage errors reported by the option parser.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MIMO_TOOLS_MIMOC_COMMANDS_H
+#define MIMO_TOOLS_MIMOC_COMMANDS_H
+
+#include "llvm/Support/CommandLine.h"
+
+namespace mimo::tools {
+
+llvm::cl::SubCommand &importSubCommand();
+int runImport();
+
+llvm::cl::SubCommand &importHfSubCommand();
+int runImportHf();
+
+llvm::cl::SubCommand &planSubCommand();
+int runPlan();
+
+} // namespace mimo::tools
+
+#endif // MIMO_TOOLS_MIMOC_COMMANDS_H
