@@ -50,11 +50,14 @@ enum class TpSplit {
 ///                   whole sequence; otherwise attention stays inside
 ///                   consecutive segments, e.g. one image's patches)
 ///  LayerNorm/RmsNorm: tokens, in (hidden)
-///  Gelu/Add:        tokens, in (elements per token)
-///  Swiglu:          tokens, in (output elements per token; reads 2x)
+///  Gelu/Add:        tokens, in (elements per token); split = Column when
+///                   the feature dim is TP-split (between a column- and a
+///                   row-parallel linear), None when replicated
+///  Swiglu:          tokens, in (output elements per token; reads 2x), split
 ///  Embedding:       tokens, vocab, in (hidden), split (Vocab or None)
-///  PatchEmbed:      images, channels, patch, tokens (per image, incl. class
-///                   tokens), in (hidden)
+///  PatchEmbed:      images, channels, patch, imageTokens (patches per
+///                   image), tokens (per image, incl. class tokens), in
+///                   (hidden)
 ///  MergeModalities: tokens (sequence), in (hidden), imageTokens
 ///  CrossEntropy:    tokens, vocab, split (Vocab or None)
 struct OpDesc {
@@ -120,6 +123,10 @@ struct OpCost {
   CommKind tpBwdComm = CommKind::None;
   double tpFwdCommBytes = 0;
   double tpBwdCommBytes = 0;
+  /// Context parallelism (ring attention): bytes this rank sends to its ring
+  /// neighbour in the forward and in the backward, point to point.
+  double cpFwdP2PBytes = 0;
+  double cpBwdP2PBytes = 0;
 };
 
 /// Computes the cost of `op` in `ctx`. Pure function of its arguments.

@@ -1,0 +1,343 @@
+//===- MimoOps.td - mimo ops --------------------------------*- tablegen -*-===//
+
+#ifndef MIMO_DIALECT_MIMOOPS_TD
+#define MIMO_DIALECT_MIMOOPS_TD
+
+include "mimo/Dialect/Mimo/MimoDialect.td"
+include "mimo/Dialect/Mimo/MimoAttrs.td"
+include "mimo/Dialect/Mimo/MimoInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+def Mimo_FloatTensor : RankedTensorOf<[F32, BF16, F16]>;
+def Mimo_IdTensor : RankedTensorOf<[I32]>;
+
+class Mimo_ComputeOp<string mnemonic, list<Trait> traits = []>
+    : Mimo_Op<mnemonic, !listconcat(traits,
+        [Pure, DeclareOpInterfaceMethods<Mimo_CostOpInterface>])>;
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+def Mimo_ModelOp : Mimo_Op<"model", [Symbol, SymbolTable, IsolatedFromAbove,
+    SingleBlock, NoTerminator, NoRegionArguments]> {
+  let summary = "a multimodal model and its training configuration";
+  let description = [{
+    Holds the modules of one model in dataflow order (encoders, projectors,
+    the LLM) and the training configuration taken from the spec. With a
+    `plan` it also fixes how the modules are laid out over ranks; the
+    verifier then checks every module's grid against the layout and the
+    world size.
+
+    ```mlir
+    mimo.model @tiny attributes {seq_len = 64 : i64, images_per_sample = 1 : i64,
+        global_batch_size = 8 : i64, seed = 1 : i64, precision = "fp32",
+        optimizer = {kind = "adamw", lr = 1.0e-3 : f64}} {
+      mimo.module encoder @vision(...) -> ... { ... }
+      ...
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$seq_len,
+                       I64Attr:$images_per_sample, I64Attr:$global_batch_size,
+                       I64Attr:$seed, StrAttr:$precision,
+                       DictionaryAttr:$optimizer,
+                       OptionalAttr<Mimo_PlanAttr>:$plan);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Modules in the order they appear.
+    llvm::SmallVector<::mimo::ModuleOp, 4> getModules();
+    /// The one LLM module (null if the model is malformed).
+    ::mimo::ModuleOp getLlm();
+    /// Element size of activations: 2 for bf16/fp16, 4 for fp32.
+    int64_t getBytesPerElement();
+  }];
+}
+
+def Mimo_ModuleOp : Mimo_Op<"module", [Symbol, IsolatedFromAbove,
+    HasParent<"ModelOp">, AutomaticAllocationScope]> {
+  let summary = "one module of the model: an encoder, a projector or the LLM";
+  let description = [{
+    A function over per-sample tensors. A projector names the encoder it
+    reads (`inputs = [@vision]`) and takes that encoder's results; the LLM
+    takes token ids, labels and one image-embedding tensor per projector it
+    names in `inputs`, and returns the summed loss and the loss-token count.
+    `parallel` is this module's grid once a plan is attached.
+
+    ```mlir
+    mimo.module projector @proj(%x: tensor<16x64xf32>) -> tensor<16x96xf32>
+        attributes {inputs = [@vision]} { ... }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<FunctionType>:$function_type,
+                       Mimo_ModuleKindAttr:$kind,
+                       OptionalAttr<SymbolRefArrayAttr>:$inputs,
+                       OptionalAttr<Mimo_ParallelAttr>:$parallel);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    mlir::Block &getBodyBlock() { return getBody().front(); }
+    /// Transformer layers of this module: the summed counts of its stacks.
+    int64_t getNumLayers();
+  }];
+}
+
+def Mimo_ReturnOp : Mimo_Op<"return", [Pure, Terminator, ReturnLike,
+    HasParent<"ModuleOp">]> {
+  let summary = "results of a module";
+  let arguments = (ins Variadic<AnyType>:$operands);
+  let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
+  let hasVerifier = 1;
+}
+
+def Mimo_StackOp : Mimo_Op<"stack", [
+    SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects]> {
+  let summary = "a layer body repeated `count` times";
+  let description = [{
+    The body is one layer; it runs `count` times, each iteration with its own
+    parameters (the `mimo.param` ops in the body), feeding its results to
+    the next. Pipeline parallelism splits a stack into per-stage stacks.
+
+    ```mlir
+    %h = mimo.stack 32 (%x) : tensor<8192x4096xbf16> -> tensor<8192x4096xbf16> {
+    ^bb0(%arg: tensor<8192x4096xbf16>):
+      ...
+      mimo.yield %y : tensor<8192x4096xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins I64Prop:$count, Variadic<AnyRankedTensor>:$inits);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat =
+      "$count `(` $inits `)` attr-dict `:` type($inits) `->` type($results) $body";
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "int64_t":$count, "mlir::ValueRange":$inits)>
+  ];
+}
+
+def Mimo_YieldOp : Mimo_Op<"yield", [Pure, Terminator, ReturnLike,
+    HasParent<"StackOp">]> {
+  let summary = "results of one layer of a stack";
+  let arguments = (ins Variadic<AnyType>:$operands);
+  let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
+  let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+def Mimo_ParamOp : Mimo_ComputeOp<"param"> {
+  let summary = "a trainable parameter";
+  let description = [{
+    Declares a parameter of the enclosing layer (inside a stack: one per
+    repetition) or module. `init` is `normal` (std `std`, default 0.02),
+    `zeros` or `ones`. How tensor parallelism splits it follows from the op
+    that uses it.
+
+    ```mlir
+    %w = mimo.param "attn.q.weight" : tensor<64x64xf32>
+    %g = mimo.param "ln1.weight" init = ones : tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name,
+      DefaultValuedAttr<Mimo_InitKindAttr, "::mimo::InitKind::normal">:$init,
+      OptionalAttr<F64Attr>:$std);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat =
+      "$name (`init` `=` $init^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// How tensor parallelism splits this parameter, from its users.
+    ::mimo::TpSplit getTpSplit();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Compute
+//===----------------------------------------------------------------------===//
+
+def Mimo_LinearOp : Mimo_ComputeOp<"linear"> {
+  let summary = "y = x W (+ b)";
+  let description = [{
+    `input` is `[tokens, in]`, `weight` is `[in, out]` (or `[out, in]` with
+    `transpose_weight`, as an LM head tied to the embedding is), `bias` is
+    `[out]`. `parallel` is its tensor-parallel role: `column` splits `out`,
+    `row` splits `in` (its output is summed over the TP group), `vocab` is a
+    column split over vocabulary rows (the LM head).
+
+    ```mlir
+    %y = mimo.linear %x, %w, %b {parallel = #mimo.tp_split<column>}
+        : (tensor<16x64xf32>, tensor<64x256xf32>, tensor<256xf32>) -> tensor<16x256xf32>
+    ```
+  }];
+  let arguments = (ins Mimo_FloatTensor:$input, Mimo_FloatTensor:$weight,
+      Optional<Mimo_FloatTensor>:$bias,
+      DefaultValuedAttr<Mimo_TpSplitAttr, "::mimo::TpSplit::none">:$parallel,
+      UnitAttr:$transpose_weight);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Mimo_AttentionOp : Mimo_ComputeOp<"attention"> {
+  let summary = "scaled dot-product attention, causal or bidirectional";
+  let description = [{
+    `query` is `[tokens, heads * head_dim]`, `key` and `value` are
+    `[tokens, kv_heads * head_dim]` (grouped-query attention when
+    `kv_heads < heads`). `causal` masks future tokens; `segment`, when
+    non-zero, keeps attention inside consecutive segments of that many tokens
+    (one image's patches in a ViT). With `rope_theta`, rotary position
+    embeddings are applied to queries and keys first.
+
+    ```mlir
+    %o = mimo.attention %q, %k, %v {heads = 8 : i64, kv_heads = 2 : i64,
+        causal, rope_theta = 1.0e+04 : f64}
+        : (tensor<64x64xf32>, tensor<64x16xf32>, tensor<64x16xf32>) -> tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins Mimo_FloatTensor:$query, Mimo_FloatTensor:$key,
+      Mimo_FloatTensor:$value, I64Attr:$heads, I64Attr:$kv_heads,
+      UnitAttr:$causal, DefaultValuedAttr<I64Attr, "0">:$segment,
+      OptionalAttr<F64Attr>:$rope_theta);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat =
+      "$query `,` $key `,` $value attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getHeadDim();
+  }];
+}
+
+def Mimo_LayerNormOp : Mimo_ComputeOp<"layer_norm"> {
+  let summary = "layer normalisation over the last dimension";
+  let arguments = (ins Mimo_FloatTensor:$input, Mimo_FloatTensor:$gamma,
+      Mimo_FloatTensor:$beta, DefaultValuedAttr<F64Attr, "1.0e-5">:$eps);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Mimo_RmsNormOp : Mimo_ComputeOp<"rms_norm"> {
+  let summary = "RMS normalisation over the last dimension";
+  let arguments = (ins Mimo_FloatTensor:$input, Mimo_FloatTensor:$gamma,
+      DefaultValuedAttr<F64Attr, "1.0e-5">:$eps);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $gamma attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Mimo_GeluOp : Mimo_ComputeOp<"gelu", [SameOperandsAndResultType]> {
+  let summary = "GELU (tanh approximation)";
+  let arguments = (ins Mimo_FloatTensor:$input);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Mimo_SwigluOp : Mimo_ComputeOp<"swiglu", [SameOperandsAndResultType]> {
+  let summary = "silu(gate) * up";
+  let arguments = (ins Mimo_FloatTensor:$gate, Mimo_FloatTensor:$up);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+def Mimo_AddOp : Mimo_ComputeOp<"add", [SameOperandsAndResultType]> {
+  let summary = "elementwise sum (residual connections)";
+  let arguments = (ins Mimo_FloatTensor:$lhs, Mimo_FloatTensor:$rhs);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Mimo_EmbeddingOp : Mimo_ComputeOp<"embedding"> {
+  let summary = "token embedding lookup";
+  let description = [{
+    `ids` is `[tokens]`, `table` is `[vocab, hidden]`. With
+    `parallel = vocab` each tensor-parallel rank holds a slice of the
+    vocabulary and the partial lookups are summed.
+  }];
+  let arguments = (ins Mimo_IdTensor:$ids, Mimo_FloatTensor:$table,
+      DefaultValuedAttr<Mimo_TpSplitAttr, "::mimo::TpSplit::none">:$parallel);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat =
+      "$ids `,` $table attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Mimo_PatchEmbedOp : Mimo_ComputeOp<"patch_embed"> {
+  let summary = "image patches to tokens, with positions and class tokens";
+  let description = [{
+    `pixels` is `[images, channels, height, width]`; each
+    `patch_size x patch_size` patch (channel-major) is projected by `weight`
+    `[channels * patch_size^2, hidden]` plus `bias`; `class_tokens`
+    `[k, hidden]`, when given, are prepended to every image; the learned
+    `positions` `[tokens_per_image, hidden]` are added per image. The result
+    is `[images * tokens_per_image, hidden]`.
+  }];
+  let arguments = (ins Mimo_FloatTensor:$pixels, Mimo_FloatTensor:$weight,
+      Mimo_FloatTensor:$bias, Mimo_FloatTensor:$positions,
+      Optional<Mimo_FloatTensor>:$class_tokens, I64Attr:$patch_size);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat = [{
+    $pixels `,` $weight `,` $bias `,` $positions (`,` $class_tokens^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumImages();
+    int64_t getPatchesPerImage();
+    int64_t getTokensPerImage();
+  }];
+}
+
+def Mimo_MergeModalitiesOp : Mimo_ComputeOp<"merge_modalities"> {
+  let summary = "place encoder tokens at their positions in the LLM sequence";
+  let description = [{
+    `text` is the embedded sequence `[seq, hidden]` and `ids` its token ids;
+    each `sources[i]` (`[n_i, hidden]`, one projector's output) fills, in
+    order, the positions whose id is `placeholder_ids[i]`. The data pipeline
+    guarantees exactly `n_i` such positions.
+  }];
+  let arguments = (ins Mimo_FloatTensor:$text, Mimo_IdTensor:$ids,
+      Variadic<Mimo_FloatTensor>:$sources,
+      DenseI64ArrayAttr:$placeholder_ids);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat = [{
+    $text `,` $ids (`,` $sources^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Mimo_CrossEntropyOp : Mimo_ComputeOp<"cross_entropy"> {
+  let summary = "summed token cross-entropy and the count of loss tokens";
+  let description = [{
+    `logits` is `[tokens, vocab]`, `labels` `[tokens]`; labels equal to
+    `ignore_index` do not count. Returns the summed loss and the number of
+    loss tokens (both 0-d f32); the per-token loss divides the sum over all
+    data-parallel ranks by the global count. With `parallel = vocab` the
+    logits are split over the vocabulary.
+  }];
+  let arguments = (ins Mimo_FloatTensor:$logits, Mimo_IdTensor:$labels,
+      DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+      DefaultValuedAttr<Mimo_TpSplitAttr, "::mimo::TpSplit::none">:$parallel);
+  let results = (outs 0DTensorOf<[F32]>:$loss, 0DTensorOf<[F32]>:$count);
+  let assemblyFormat =
+      "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+#endif // MIMO_DIALECT_MIMOOPS_TD

@@ -1,0 +1,719 @@
+//===- MimoOps.cpp - mimo ops: builders, printers, verifiers --------------===//
+//
+// Verifier messages are lowercase, state the rule and the values found.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mimo/Dialect/Mimo/MimoOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mimo;
+
+namespace {
+
+/// Prints a type list as "(a, b)".
+std::string typesToString(TypeRange types) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "(";
+  llvm::interleaveComma(types, os);
+  os << ")";
+  return s;
+}
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks that `v` has rank `rank`, else emits "<what> must be rank R, got T".
+LogicalResult expectRank(Operation *op, Value v, int64_t rank, StringRef what) {
+  RankedTensorType t = tensorType(v);
+  if (t.getRank() != rank)
+    return op->emitOpError() << what << " must be rank " << rank << ", got "
+                             << t;
+  if (!t.hasStaticShape())
+    return op->emitOpError() << what << " must have a static shape, got " << t;
+  return success();
+}
+
+/// All float operands and results share one element type.
+LogicalResult expectSameFloatElementType(Operation *op) {
+  Type elem;
+  for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults())) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (!isa<FloatType>(t.getElementType()))
+      continue;
+    if (!elem)
+      elem = t.getElementType();
+    else if (elem != t.getElementType())
+      return op->emitOpError()
+             << "float operands and results must share one element type, got "
+             << elem << " and " << t.getElementType();
+  }
+  return success();
+}
+
+LogicalResult expectShape(Operation *op, Value v, ArrayRef<int64_t> shape,
+                          StringRef what) {
+  RankedTensorType t = tensorType(v);
+  if (t.getShape() != shape) {
+    std::string expected;
+    llvm::raw_string_ostream os(expected);
+    llvm::interleave(shape, os, "x");
+    return op->emitOpError() << what << " must have shape " << expected
+                             << ", got " << t;
+  }
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ModelOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<mimo::ModuleOp, 4> ModelOp::getModules() {
+  return llvm::to_vector(getBody().front().getOps<mimo::ModuleOp>());
+}
+
+mimo::ModuleOp ModelOp::getLlm() {
+  for (mimo::ModuleOp m : getBody().front().getOps<mimo::ModuleOp>())
+    if (m.getKind() == ModuleKind::llm)
+      return m;
+  return nullptr;
+}
+
+int64_t ModelOp::getBytesPerElement() {
+  return getPrecision() == "fp32" ? 4 : 2;
+}
+
+LogicalResult ModelOp::verifyRegions() {
+  if (getPrecision() != "bf16" && getPrecision() != "fp16" &&
+      getPrecision() != "fp32")
+    return emitOpError() << "precision must be bf16, fp16 or fp32, got '"
+                         << getPrecision() << "'";
+  if (getSeqLen() < 1)
+    return emitOpError() << "seq_len must be at least 1, got " << getSeqLen();
+  if (getGlobalBatchSize() < 1)
+    return emitOpError() << "global_batch_size must be at least 1, got "
+                         << getGlobalBatchSize();
+  if (getImagesPerSample() < 0)
+    return emitOpError() << "images_per_sample must be non-negative, got "
+                         << getImagesPerSample();
+
+  llvm::StringMap<mimo::ModuleOp> byName;
+  int64_t llms = 0;
+  for (Operation &op : getBody().front()) {
+    auto m = dyn_cast<mimo::ModuleOp>(op);
+    if (!m)
+      return op.emitOpError() << "cannot appear in a mimo.model; only "
+                                 "mimo.module ops can";
+    byName[m.getSymName()] = m;
+    if (m.getKind() == ModuleKind::llm)
+      ++llms;
+  }
+  if (llms != 1)
+    return emitOpError() << "model must have exactly one llm module, found "
+                         << llms;
+
+  // Wiring: encoder -> its projector -> the LLM.
+  llvm::StringMap<int64_t> projectorsPerEncoder;
+  int64_t imageTokens = 0;
+  mimo::ModuleOp llm = getLlm();
+  for (mimo::ModuleOp m : getModules()) {
+    if (m.getKind() != ModuleKind::projector)
+      continue;
+    StringRef src =
+        cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference();
+    mimo::ModuleOp enc = byName.lookup(src);
+    if (!enc || enc.getKind() != ModuleKind::encoder)
+      return m.emitOpError() << "projector '" << m.getSymName() << "' input @"
+                             << src << " is not an encoder module of this model";
+    ++projectorsPerEncoder[src];
+    if (enc.getFunctionType().getResults() !=
+        m.getFunctionType().getInputs())
+      return m.emitOpError()
+             << "projector '" << m.getSymName() << "' takes "
+             << typesToString(m.getFunctionType().getInputs())
+             << " but encoder '" << src << "' returns "
+             << typesToString(enc.getFunctionType().getResults());
+  }
+  for (mimo::ModuleOp m : getModules())
+    if (m.getKind() == ModuleKind::encoder &&
+        projectorsPerEncoder.lookup(m.getSymName()) != 1)
+      return m.emitOpError()
+             << "encoder '" << m.getSymName() << "' feeds "
+             << projectorsPerEncoder.lookup(m.getSymName())
+             << " projectors, expected exactly 1";
+
+  FunctionType llmType = llm.getFunctionType();
+  size_t llmInputs = llm.getInputsAttr() ? llm.getInputsAttr().size() : 0;
+  if (llmType.getNumInputs() != 2 + llmInputs)
+    return llm.emitOpError()
+           << "llm takes " << llmType.getNumInputs()
+           << " arguments, expected ids, labels and one per input ("
+           << 2 + llmInputs << ")";
+  for (auto [i, ref] : llvm::enumerate(
+           llm.getInputsAttr() ? llm.getInputsAttr().getValue()
+                               : ArrayRef<Attribute>())) {
+    StringRef src = cast<SymbolRefAttr>(ref).getRootReference();
+    mimo::ModuleOp proj = byName.lookup(src);
+    if (!proj || proj.getKind() != ModuleKind::projector)
+      return llm.emitOpError() << "llm input @" << src
+                               << " is not a projector module of this model";
+    TypeRange results = proj.getFunctionType().getResults();
+    Type want = llmType.getInput(2 + i);
+    if (results.size() != 1 || results[0] != want)
+      return llm.emitOpError()
+             << "llm argument " << 2 + i << " has type " << want
+             << " but projector '" << src << "' returns "
+             << typesToString(results);
+    imageTokens += cast<RankedTensorType>(want).getDimSize(0);
+  }
+  if (imageTokens > getSeqLen())
+    return emitOpError() << "image tokens (" << imageTokens
+                         << ") exceed seq_len (" << getSeqLen() << ")";
+
+  // A plan fixes every module's grid against the layout.
+  PlanAttr plan = getPlanAttr();
+  if (!plan)
+    return success();
+  ParallelAttr first;
+  SmallVector<std::pair<mimo::ModuleOp, ParallelAttr>> grids;
+  for (mimo::ModuleOp m : getModules()) {
+    ParallelAttr par = m.getParallelAttr();
+    if (!par)
+      return m.emitOpError() << "module '" << m.getSymName()
+                             << "' has no #mimo.parallel while the model has "
+                                "a plan";
+    if (!first)
+      first = par;
+    grids.push_back({m, par});
+    int64_t span = par.getSize();
+    if (getGlobalBatchSize() % (plan.getMicroBatchSize() * par.getDp()) != 0)
+      return m.emitOpError()
+             << "global batch size (" << getGlobalBatchSize()
+             << ") must be divisible by micro-batch size ("
+             << plan.getMicroBatchSize() << ") x dp (" << par.getDp()
+             << ") of module '" << m.getSymName() << "'";
+    switch (plan.getLayout()) {
+    case Layout::homogeneous:
+      if (par.getTp() != first.getTp() || par.getCp() != first.getCp() ||
+          par.getPp() != first.getPp() || par.getDp() != first.getDp())
+        return m.emitOpError()
+               << "module '" << m.getSymName() << "' grid [tp " << par.getTp()
+               << ", cp " << par.getCp() << ", pp " << par.getPp() << ", dp "
+               << par.getDp() << "] differs from the first module's in a "
+               << "homogeneous layout";
+      [[fallthrough]];
+    case Layout::colocated:
+      if (span != plan.getWorld() || par.getOffset() != 0)
+        return m.emitOpError()
+               << "module '" << m.getSymName() << "' grid spans ranks ["
+               << par.getOffset() << ", " << par.getOffset() + span
+               << ") (tp*cp*pp*dp = " << span << "), expected all "
+               << plan.getWorld() << " ranks in a "
+               << stringifyLayout(plan.getLayout()) << " layout";
+      break;
+    case Layout::disaggregated:
+      if (par.getOffset() + span > plan.getWorld())
+        return m.emitOpError()
+               << "module '" << m.getSymName() << "' grid spans ranks ["
+               << par.getOffset() << ", " << par.getOffset() + span
+               << "), beyond the world size " << plan.getWorld();
+      break;
+    }
+  }
+  if (plan.getLayout() == Layout::disaggregated) {
+    // A projector may share its encoder's ranks; any other pair is disjoint.
+    for (size_t i = 0; i < grids.size(); ++i) {
+      for (size_t j = i + 1; j < grids.size(); ++j) {
+        auto [a, pa] = grids[i];
+        auto [b, pb] = grids[j];
+        auto feeds = [](mimo::ModuleOp enc, mimo::ModuleOp proj) {
+          return proj.getKind() == ModuleKind::projector &&
+                 cast<SymbolRefAttr>(proj.getInputsAttr()[0])
+                         .getRootReference() == enc.getSymName();
+        };
+        if (feeds(a, b) || feeds(b, a))
+          continue;
+        int64_t lo = std::max(pa.getOffset(), pb.getOffset());
+        int64_t hi = std::min(pa.getOffset() + pa.getSize(),
+                              pb.getOffset() + pb.getSize());
+        if (lo < hi)
+          return b.emitOpError()
+                 << "modules '" << a.getSymName() << "' and '"
+                 << b.getSymName() << "' overlap on ranks [" << lo << ", "
+                 << hi << ") in a disaggregated layout";
+      }
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ModuleOp
+//===----------------------------------------------------------------------===//
+
+int64_t mimo::ModuleOp::getNumLayers() {
+  int64_t n = 0;
+  getBody().walk([&](StackOp s) { n += s.getCount(); });
+  return n;
+}
+
+ParseResult mimo::ModuleOp::parse(OpAsmParser &parser, OperationState &result) {
+  StringRef kindName;
+  SMLoc kindLoc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&kindName))
+    return failure();
+  std::optional<ModuleKind> kind = symbolizeModuleKind(kindName);
+  if (!kind)
+    return parser.emitError(kindLoc, "unknown module kind '")
+           << kindName << "' (expected encoder, projector or llm)";
+  StringAttr name;
+  if (parser.parseSymbolName(name, getSymNameAttrName(result.name),
+                             result.attributes))
+    return failure();
+  SmallVector<OpAsmParser::Argument> args;
+  SmallVector<Type> resultTypes;
+  SmallVector<DictionaryAttr> resultAttrs;
+  bool isVariadic = false;
+  if (function_interface_impl::parseFunctionSignatureWithArguments(
+          parser, /*allowVariadic=*/false, args, isVariadic, resultTypes,
+          resultAttrs))
+    return failure();
+  SmallVector<Type> argTypes;
+  for (OpAsmParser::Argument &a : args)
+    argTypes.push_back(a.type);
+  MLIRContext *ctx = parser.getContext();
+  result.addAttribute(getFunctionTypeAttrName(result.name),
+                      TypeAttr::get(FunctionType::get(ctx, argTypes,
+                                                      resultTypes)));
+  result.addAttribute(getKindAttrName(result.name),
+                      ModuleKindAttr::get(ctx, *kind));
+  if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  Region *body = result.addRegion();
+  return parser.parseRegion(*body, args);
+}
+
+void mimo::ModuleOp::print(OpAsmPrinter &p) {
+  p << ' ' << stringifyModuleKind(getKind()) << ' ';
+  p.printSymbolName(getSymName());
+  p << '(';
+  llvm::interleaveComma(getBody().getArguments(), p,
+                        [&](BlockArgument a) { p.printRegionArgument(a); });
+  p << ')';
+  ArrayRef<Type> results = getFunctionType().getResults();
+  if (!results.empty()) {
+    p << " -> ";
+    if (results.size() == 1) {
+      p << results.front();
+    } else {
+      p << '(';
+      llvm::interleaveComma(results, p);
+      p << ')';
+    }
+  }
+  p.printOptionalAttrDictWithKeyword(
+      (*this)->getAttrs(), {getSymNameAttrName(), getFunctionTypeAttrName(),
+                            getKindAttrName()});
+  p << ' ';
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/true);
+}
+
+LogicalResult mimo::ModuleOp::verify() {
+  size_t inputs = getInputsAttr() ? getInputsAttr().size() : 0;
+  switch (getKind()) {
+  case ModuleKind::encoder:
+    if (inputs != 0)
+      return emitOpError() << "encoder '" << getSymName()
+                           << "' must not name inputs, got " << inputs;
+    break;
+  case ModuleKind::projector:
+    if (inputs != 1)
+      return emitOpError() << "projector '" << getSymName()
+                           << "' must name exactly one input encoder, got "
+                           << inputs;
+    break;
+  case ModuleKind::llm:
+    break;
+  }
+  return success();
+}
+
+LogicalResult mimo::ModuleOp::verifyRegions() {
+  Block &entry = getBodyBlock();
+  if (TypeRange(entry.getArgumentTypes()) != getFunctionType().getInputs())
+    return emitOpError() << "entry block arguments "
+                         << typesToString(entry.getArgumentTypes())
+                         << " do not match the module signature "
+                         << typesToString(getFunctionType().getInputs());
+  ParallelAttr par = getParallelAttr();
+  if (!par)
+    return success();
+  // Divisibility rules of the module's grid over its ops.
+  int64_t layers = getNumLayers();
+  if (par.getPp() > 1 && (layers == 0 || layers % par.getPp() != 0))
+    return emitOpError() << "layers (" << layers
+                         << ") must be divisible by pipeline-parallel size ("
+                         << par.getPp() << ")";
+  if (par.getRecompute() == RecomputeKind::layers &&
+      par.getRecomputeLayers() * par.getPp() > layers)
+    return emitOpError() << "recompute layers (" << par.getRecomputeLayers()
+                         << ") exceed the layers per pipeline stage ("
+                         << layers / par.getPp() << ")";
+  int64_t tp = par.getTp(), cp = par.getCp();
+  WalkResult walk = getBody().walk([&](Operation *op) -> WalkResult {
+    if (auto attn = dyn_cast<AttentionOp>(op)) {
+      if (attn.getHeads() % tp != 0) {
+        attn.emitOpError() << "heads (" << attn.getHeads()
+                           << ") must be divisible by tensor-parallel size ("
+                           << tp << ")";
+        return WalkResult::interrupt();
+      }
+      if (attn.getKvHeads() % tp != 0) {
+        attn.emitOpError() << "kv_heads (" << attn.getKvHeads()
+                           << ") must be divisible by tensor-parallel size ("
+                           << tp << ")";
+        return WalkResult::interrupt();
+      }
+      int64_t tokens = tensorType(attn.getQuery()).getDimSize(0);
+      int64_t chunks = attn.getCausal() ? 2 * cp : cp;
+      if (cp > 1 && tokens % chunks != 0) {
+        attn.emitOpError() << "tokens (" << tokens << ") must be divisible by "
+                           << (attn.getCausal() ? "2 x " : "")
+                           << "context-parallel size (" << cp << ")";
+        return WalkResult::interrupt();
+      }
+    }
+    if (auto emb = dyn_cast<EmbeddingOp>(op)) {
+      int64_t vocab = tensorType(emb.getTable()).getDimSize(0);
+      if (emb.getParallel() == TpSplit::vocab && vocab % tp != 0) {
+        emb.emitOpError() << "vocabulary (" << vocab
+                          << ") must be divisible by tensor-parallel size ("
+                          << tp << ")";
+        return WalkResult::interrupt();
+      }
+    }
+    if (auto lin = dyn_cast<LinearOp>(op)) {
+      TpSplit s = lin.getParallel();
+      int64_t dim = tensorType(lin.getResult()).getDimSize(1);
+      if (s == TpSplit::row)
+        dim = tensorType(lin.getInput()).getDimSize(1);
+      if (s != TpSplit::none && dim % tp != 0) {
+        lin.emitOpError() << (s == TpSplit::row ? "input" : "output")
+                          << " features (" << dim
+                          << ") must be divisible by tensor-parallel size ("
+                          << tp << ")";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+//===----------------------------------------------------------------------===//
+// ReturnOp / StackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReturnOp::verify() {
+  auto module = (*this)->getParentOfType<mimo::ModuleOp>();
+  ArrayRef<Type> results = module.getFunctionType().getResults();
+  if (TypeRange(getOperandTypes()) != TypeRange(results))
+    return emitOpError() << "returns " << typesToString(getOperandTypes())
+                         << " but module '" << module.getSymName()
+                         << "' declares " << typesToString(results);
+  return success();
+}
+
+void StackOp::build(OpBuilder &builder, OperationState &state, int64_t count,
+                    ValueRange inits) {
+  state.addOperands(inits);
+  state.getOrAddProperties<Properties>().count = count;
+  state.addTypes(inits.getTypes());
+  Region *region = state.addRegion();
+  Block *block = new Block();
+  region->push_back(block);
+  for (Value v : inits)
+    block->addArgument(v.getType(), state.location);
+}
+
+LogicalResult StackOp::verify() {
+  if (getCount() < 1)
+    return emitOpError() << "count must be at least 1, got " << getCount();
+  if (TypeRange(getInits().getTypes()) != TypeRange(getResultTypes()))
+    return emitOpError() << "results " << typesToString(getResultTypes())
+                         << " must match the carried values "
+                         << typesToString(getInits().getTypes());
+  return success();
+}
+
+LogicalResult StackOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (TypeRange(body.getArgumentTypes()) != TypeRange(getInits().getTypes()))
+    return emitOpError() << "layer arguments "
+                         << typesToString(body.getArgumentTypes())
+                         << " must match the carried values "
+                         << typesToString(getInits().getTypes());
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (TypeRange(yield.getOperandTypes()) != TypeRange(getResultTypes()))
+    return yield.emitOpError()
+           << "yields " << typesToString(yield.getOperandTypes())
+           << " but the stack carries " << typesToString(getResultTypes());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "name must not be empty";
+  if (!tensorType(getResult()).hasStaticShape())
+    return emitOpError() << "must have a static shape, got "
+                         << getResult().getType();
+  if (FloatAttr std = getStdAttr()) {
+    if (getInit() != InitKind::normal)
+      return emitOpError() << "std given for init "
+                           << stringifyInitKind(getInit())
+                           << "; only normal takes a std";
+    if (!(std.getValueAsDouble() > 0))
+      return emitOpError() << "std must be positive, got "
+                           << std.getValueAsDouble();
+  }
+  return success();
+}
+
+TpSplit ParamOp::getTpSplit() {
+  for (OpOperand &use : getResult().getUses()) {
+    Operation *user = use.getOwner();
+    if (auto lin = dyn_cast<LinearOp>(user)) {
+      TpSplit s = lin.getParallel();
+      if (use.get() == lin.getBias() && s == TpSplit::row)
+        return TpSplit::none; // added once, after the sum
+      return s;
+    }
+    if (auto emb = dyn_cast<EmbeddingOp>(user))
+      return emb.getParallel();
+  }
+  return TpSplit::none;
+}
+
+//===----------------------------------------------------------------------===//
+// Compute ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  if (failed(expectRank(*this, getInput(), 2, "input")) ||
+      failed(expectRank(*this, getWeight(), 2, "weight")) ||
+      failed(expectSameFloatElementType(*this)))
+    return failure();
+  ArrayRef<int64_t> w = tensorType(getWeight()).getShape();
+  int64_t in = getTransposeWeight() ? w[1] : w[0];
+  int64_t out = getTransposeWeight() ? w[0] : w[1];
+  int64_t tokens = tensorType(getInput()).getDimSize(0);
+  if (tensorType(getInput()).getDimSize(1) != in)
+    return emitOpError() << "input features ("
+                         << tensorType(getInput()).getDimSize(1)
+                         << ") must equal the weight's input features (" << in
+                         << ")";
+  if (getBias() && failed(expectShape(*this, getBias(), {out}, "bias")))
+    return failure();
+  return expectShape(*this, getResult(), {tokens, out}, "result");
+}
+
+int64_t AttentionOp::getHeadDim() {
+  return tensorType(getQuery()).getDimSize(1) / getHeads();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(expectRank(*this, getQuery(), 2, "query")) ||
+      failed(expectRank(*this, getKey(), 2, "key")) ||
+      failed(expectRank(*this, getValue(), 2, "value")) ||
+      failed(expectSameFloatElementType(*this)))
+    return failure();
+  int64_t heads = getHeads(), kvHeads = getKvHeads();
+  if (heads < 1)
+    return emitOpError() << "heads must be at least 1, got " << heads;
+  if (kvHeads < 1)
+    return emitOpError() << "kv_heads must be at least 1, got " << kvHeads;
+  if (heads % kvHeads != 0)
+    return emitOpError() << "heads (" << heads
+                         << ") must be divisible by kv_heads (" << kvHeads
+                         << ")";
+  ArrayRef<int64_t> q = tensorType(getQuery()).getShape();
+  if (q[1] % heads != 0)
+    return emitOpError() << "query width (" << q[1]
+                         << ") must be divisible by heads (" << heads << ")";
+  int64_t headDim = q[1] / heads;
+  if (failed(expectShape(*this, getKey(), {q[0], kvHeads * headDim}, "key")) ||
+      failed(expectShape(*this, getValue(), {q[0], kvHeads * headDim},
+                         "value")) ||
+      failed(expectShape(*this, getResult(), q, "result")))
+    return failure();
+  if (getSegment() < 0)
+    return emitOpError() << "segment must be non-negative, got "
+                         << getSegment();
+  if (getSegment() > 0 && q[0] % getSegment() != 0)
+    return emitOpError() << "tokens (" << q[0]
+                         << ") must be divisible by segment (" << getSegment()
+                         << ")";
+  if (FloatAttr theta = getRopeThetaAttr()) {
+    if (!(theta.getValueAsDouble() > 0))
+      return emitOpError() << "rope_theta must be positive, got "
+                           << theta.getValueAsDouble();
+    if (headDim % 2 != 0)
+      return emitOpError() << "rotary embeddings need an even head dim, got "
+                           << headDim;
+  }
+  return success();
+}
+
+template <typename NormOp>
+static LogicalResult verifyNorm(NormOp op) {
+  if (failed(expectRank(op, op.getInput(), 2, "input")) ||
+      failed(expectSameFloatElementType(op)))
+    return failure();
+  int64_t hidden = tensorType(op.getInput()).getDimSize(1);
+  if (failed(expectShape(op, op.getGamma(), {hidden}, "gamma")))
+    return failure();
+  if (!(op.getEps().convertToDouble() > 0))
+    return op.emitOpError() << "eps must be positive, got "
+                            << op.getEps().convertToDouble();
+  if (op.getResult().getType() != op.getInput().getType())
+    return op.emitOpError() << "result type " << op.getResult().getType()
+                            << " must equal the input type "
+                            << op.getInput().getType();
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyNorm(*this)))
+    return failure();
+  return expectShape(*this, getBeta(),
+                     {tensorType(getInput()).getDimSize(1)}, "beta");
+}
+
+LogicalResult RmsNormOp::verify() { return verifyNorm(*this); }
+
+LogicalResult EmbeddingOp::verify() {
+  if (failed(expectRank(*this, getIds(), 1, "ids")) ||
+      failed(expectRank(*this, getTable(), 2, "table")))
+    return failure();
+  if (getParallel() == TpSplit::column || getParallel() == TpSplit::row)
+    return emitOpError() << "parallel must be none or vocab, got "
+                         << stringifyTpSplit(getParallel());
+  int64_t tokens = tensorType(getIds()).getDimSize(0);
+  int64_t hidden = tensorType(getTable()).getDimSize(1);
+  if (tensorType(getResult()).getElementType() !=
+      tensorType(getTable()).getElementType())
+    return emitOpError() << "result element type must equal the table's";
+  return expectShape(*this, getResult(), {tokens, hidden}, "result");
+}
+
+int64_t PatchEmbedOp::getNumImages() {
+  return tensorType(getPixels()).getDimSize(0);
+}
+int64_t PatchEmbedOp::getPatchesPerImage() {
+  ArrayRef<int64_t> px = tensorType(getPixels()).getShape();
+  return (px[2] / getPatchSize()) * (px[3] / getPatchSize());
+}
+int64_t PatchEmbedOp::getTokensPerImage() {
+  return tensorType(getPositions()).getDimSize(0);
+}
+
+LogicalResult PatchEmbedOp::verify() {
+  if (failed(expectRank(*this, getPixels(), 4, "pixels")) ||
+      failed(expectRank(*this, getWeight(), 2, "weight")) ||
+      failed(expectRank(*this, getPositions(), 2, "positions")) ||
+      failed(expectSameFloatElementType(*this)))
+    return failure();
+  int64_t p = getPatchSize();
+  if (p < 1)
+    return emitOpError() << "patch_size must be at least 1, got " << p;
+  ArrayRef<int64_t> px = tensorType(getPixels()).getShape();
+  if (px[2] % p != 0 || px[3] % p != 0)
+    return emitOpError() << "image size " << px[2] << "x" << px[3]
+                         << " must be divisible by patch_size (" << p << ")";
+  int64_t hidden = tensorType(getWeight()).getDimSize(1);
+  if (failed(expectShape(*this, getWeight(), {px[1] * p * p, hidden},
+                         "weight")) ||
+      failed(expectShape(*this, getBias(), {hidden}, "bias")))
+    return failure();
+  int64_t cls = 0;
+  if (getClassTokens()) {
+    if (failed(expectRank(*this, getClassTokens(), 2, "class_tokens")))
+      return failure();
+    cls = tensorType(getClassTokens()).getDimSize(0);
+    if (failed(expectShape(*this, getClassTokens(), {cls, hidden},
+                           "class_tokens")))
+      return failure();
+  }
+  int64_t perImage = getPatchesPerImage() + cls;
+  if (failed(expectShape(*this, getPositions(), {perImage, hidden},
+                         "positions")))
+    return failure();
+  return expectShape(*this, getResult(), {px[0] * perImage, hidden},
+                     "result");
+}
+
+LogicalResult MergeModalitiesOp::verify() {
+  if (failed(expectRank(*this, getText(), 2, "text")) ||
+      failed(expectRank(*this, getIds(), 1, "ids")) ||
+      failed(expectSameFloatElementType(*this)))
+    return failure();
+  ArrayRef<int64_t> text = tensorType(getText()).getShape();
+  if (failed(expectShape(*this, getIds(), {text[0]}, "ids")))
+    return failure();
+  if (getPlaceholderIds().size() != getSources().size())
+    return emitOpError() << "placeholder_ids has "
+                         << getPlaceholderIds().size()
+                         << " entries but there are " << getSources().size()
+                         << " sources";
+  llvm::SmallDenseSet<int64_t> seen;
+  for (int64_t id : getPlaceholderIds())
+    if (!seen.insert(id).second)
+      return emitOpError() << "placeholder id " << id << " used twice";
+  int64_t total = 0;
+  for (auto [i, src] : llvm::enumerate(getSources())) {
+    if (failed(expectRank(*this, src, 2, "source")))
+      return failure();
+    ArrayRef<int64_t> s = tensorType(src).getShape();
+    if (s[1] != text[1])
+      return emitOpError() << "source " << i << " hidden size (" << s[1]
+                           << ") must equal the text hidden size (" << text[1]
+                           << ")";
+    total += s[0];
+  }
+  if (total > text[0])
+    return emitOpError() << "encoder tokens (" << total
+                         << ") exceed the sequence length (" << text[0] << ")";
+  if (getResult().getType() != getText().getType())
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the text type " << getText().getType();
+  return success();
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  if (failed(expectRank(*this, getLogits(), 2, "logits")) ||
+      failed(expectRank(*this, getLabels(), 1, "labels")))
+    return failure();
+  if (getParallel() == TpSplit::column || getParallel() == TpSplit::row)
+    return emitOpError() << "parallel must be none or vocab, got "
+                         << stringifyTpSplit(getParallel());
+  return expectShape(*this, getLabels(),
+                     {tensorType(getLogits()).getDimSize(0)}, "labels");
+}
+
+#define GET_OP_CLASSES
+#include "mimo/Dialect/Mimo/MimoOps.cpp.inc"
