@@ -151,7 +151,8 @@ OpCost linearCost(const OpDesc &op, const CostContext &c) {
   double savedTokens = t;
   if (column && tp && c.sequenceParallel)
     savedTokens = t / c.tp;
-  r.savedActivationBytes = b * savedTokens * in;
+  // Linears reading one input (q/k/v, gate/up) keep it once [K22].
+  r.savedActivationBytes = op.sharedInput ? 0.0 : b * savedTokens * in;
   r.isMatmul = true;
   r.gemmM = static_cast<int64_t>(t);
   r.gemmN = static_cast<int64_t>(out);
@@ -159,7 +160,7 @@ OpCost linearCost(const OpDesc &op, const CostContext &c) {
   // [M19]: column-parallel needs an all-reduce of the input gradient (f),
   // row-parallel an all-reduce of the output (g); with sequence parallelism
   // these become all-gather / reduce-scatter pairs [K22].
-  if (tp && column) {
+  if (tp && column && !op.sharedInput) {
     if (c.sequenceParallel) {
       r.tpFwdComm = CommKind::AllGather;
       r.tpFwdCommBytes = b * t * op.in;

@@ -23,7 +23,7 @@ struct MimoReportCostsPass
     if (tp < 1 || cp < 1) {
       model.emitError() << "mimo-report-costs: tp and cp must be at least 1, "
                            "got tp = "
-                        << tp << ", cp = " << cp;
+                        << int64_t(tp) << ", cp = " << int64_t(cp);
       return signalPassFailure();
     }
     cost::CostContext ctx;

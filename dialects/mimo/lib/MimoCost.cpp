@@ -80,6 +80,21 @@ cost::OpDesc LinearOp::getOpDesc() {
   d.out = shapeOf(getResult())[1];
   d.bias = static_cast<bool>(getBias());
   d.split = toCost(getParallel());
+  if (d.split == cost::TpSplit::Column || d.split == cost::TpSplit::Vocab) {
+    // Another column-parallel linear earlier in this block reading the same
+    // input shares the input's collective.
+    for (Operation *user : getInput().getUsers()) {
+      auto other = dyn_cast<LinearOp>(user);
+      if (!other || other == *this || other->getBlock() != (*this)->getBlock())
+        continue;
+      if ((other.getParallel() == TpSplit::column ||
+           other.getParallel() == TpSplit::vocab) &&
+          other->isBeforeInBlock(*this)) {
+        d.sharedInput = true;
+        break;
+      }
+    }
+  }
   return d;
 }
 

@@ -98,14 +98,15 @@ LogicalResult ModelOp::verifyRegions() {
       getPrecision() != "fp32")
     return emitOpError() << "precision must be bf16, fp16 or fp32, got '"
                          << getPrecision() << "'";
-  if (getSeqLen() < 1)
-    return emitOpError() << "seq_len must be at least 1, got " << getSeqLen();
-  if (getGlobalBatchSize() < 1)
+  if (getSeqLenAttr().getInt() < 1)
+    return emitOpError() << "seq_len must be at least 1, got "
+                         << getSeqLenAttr().getInt();
+  if (getGlobalBatchSizeAttr().getInt() < 1)
     return emitOpError() << "global_batch_size must be at least 1, got "
-                         << getGlobalBatchSize();
-  if (getImagesPerSample() < 0)
+                         << getGlobalBatchSizeAttr().getInt();
+  if (getImagesPerSampleAttr().getInt() < 0)
     return emitOpError() << "images_per_sample must be non-negative, got "
-                         << getImagesPerSample();
+                         << getImagesPerSampleAttr().getInt();
 
   llvm::StringMap<mimo::ModuleOp> byName;
   int64_t llms = 0;
@@ -542,7 +543,8 @@ LogicalResult AttentionOp::verify() {
       failed(expectRank(*this, getValue(), 2, "value")) ||
       failed(expectSameFloatElementType(*this)))
     return failure();
-  int64_t heads = getHeads(), kvHeads = getKvHeads();
+  int64_t heads = getHeadsAttr().getInt();
+  int64_t kvHeads = getKvHeadsAttr().getInt();
   if (heads < 1)
     return emitOpError() << "heads must be at least 1, got " << heads;
   if (kvHeads < 1)
@@ -561,12 +563,12 @@ LogicalResult AttentionOp::verify() {
                          "value")) ||
       failed(expectShape(*this, getResult(), q, "result")))
     return failure();
-  if (getSegment() < 0)
-    return emitOpError() << "segment must be non-negative, got "
-                         << getSegment();
-  if (getSegment() > 0 && q[0] % getSegment() != 0)
+  int64_t segment = getSegmentAttr().getInt();
+  if (segment < 0)
+    return emitOpError() << "segment must be non-negative, got " << segment;
+  if (segment > 0 && q[0] % segment != 0)
     return emitOpError() << "tokens (" << q[0]
-                         << ") must be divisible by segment (" << getSegment()
+                         << ") must be divisible by segment (" << segment
                          << ")";
   if (FloatAttr theta = getRopeThetaAttr()) {
     if (!(theta.getValueAsDouble() > 0))
@@ -638,7 +640,7 @@ LogicalResult PatchEmbedOp::verify() {
       failed(expectRank(*this, getPositions(), 2, "positions")) ||
       failed(expectSameFloatElementType(*this)))
     return failure();
-  int64_t p = getPatchSize();
+  int64_t p = getPatchSizeAttr().getInt();
   if (p < 1)
     return emitOpError() << "patch_size must be at least 1, got " << p;
   ArrayRef<int64_t> px = tensorType(getPixels()).getShape();

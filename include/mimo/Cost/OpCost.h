@@ -77,6 +77,12 @@ struct OpDesc {
   int64_t imageTokens = 0;
   bool bias = false;
   bool causal = false;
+  /// Linear only: an earlier column-parallel linear reads the same input, so
+  /// the input-side collective (the gradient all-reduce, or the sequence-
+  /// parallel all-gather) is done once for both (Megatron sums the q/k/v
+  /// input gradients locally before one all-reduce), and the input is kept
+  /// for the backward once.
+  bool sharedInput = false;
   TpSplit split = TpSplit::None;
 };
 
