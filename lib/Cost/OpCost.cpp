@@ -117,7 +117,8 @@ namespace {
 
 /// Splits `n` by `parts`; callers guarantee divisibility (verifiers do).
 double split(int64_t n, int64_t parts) {
-  return static_cast<double>(n) / static_cast<double>(std::max<int64_t>(1, parts));
+  return static_cast<double>(n) /
+         static_cast<double>(std::max<int64_t>(1, parts));
 }
 
 bool tpSplitsFeatures(TpSplit s) { return s != TpSplit::None; }
@@ -344,8 +345,8 @@ OpCost computeOpCost(const OpDesc &op, const CostContext &ctx) {
   switch (op.kind) {
   case OpKind::Param: {
     OpCost r;
-    r.params = tpSplitsFeatures(op.split) ? split(op.numel, ctx.tp)
-                                          : double(op.numel);
+    r.params =
+        tpSplitsFeatures(op.split) ? split(op.numel, ctx.tp) : double(op.numel);
     return r;
   }
   case OpKind::Linear:

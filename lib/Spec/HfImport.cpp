@@ -47,8 +47,8 @@ struct Reader {
     if (it == obj.end() || it->is_null())
       return std::nullopt;
     if (!it->is_number()) {
-      errors.push_back({path + "." + key, "expected a number, got " +
-                                              it->dump()});
+      errors.push_back(
+          {path + "." + key, "expected a number, got " + it->dump()});
       return std::nullopt;
     }
     return it->get<double>();
@@ -58,8 +58,8 @@ struct Reader {
     if (it == obj.end() || it->is_null())
       return std::nullopt;
     if (!it->is_string()) {
-      errors.push_back({path + "." + key, "expected a string, got " +
-                                              it->dump()});
+      errors.push_back(
+          {path + "." + key, "expected a string, got " + it->dump()});
       return std::nullopt;
     }
     return it->get<std::string>();
@@ -69,8 +69,8 @@ struct Reader {
     if (it == obj.end() || it->is_null())
       return std::nullopt;
     if (!it->is_boolean()) {
-      errors.push_back({path + "." + key, "expected true or false, got " +
-                                              it->dump()});
+      errors.push_back(
+          {path + "." + key, "expected true or false, got " + it->dump()});
       return std::nullopt;
     }
     return it->get<bool>();
@@ -88,9 +88,9 @@ std::optional<Spec> importHfConfig(const std::string &text,
   } catch (const json::parse_error &e) {
     std::string what = e.what();
     auto pos = what.find("parse error");
-    errors.push_back({"", "invalid JSON: " + (pos == std::string::npos
-                                                   ? what
-                                                   : what.substr(pos))});
+    errors.push_back(
+        {"", "invalid JSON: " +
+                 (pos == std::string::npos ? what : what.substr(pos))});
     return std::nullopt;
   }
   if (!root.is_object()) {
@@ -146,9 +146,9 @@ std::optional<Spec> importHfConfig(const std::string &text,
   std::string strategy =
       top.string("vision_feature_select_strategy").value_or("default");
   if (strategy != "default" && strategy != "full")
-    errors.push_back({"vision_feature_select_strategy",
-                      "expected \"default\" or \"full\", got \"" + strategy +
-                          "\""});
+    errors.push_back(
+        {"vision_feature_select_strategy",
+         "expected \"default\" or \"full\", got \"" + strategy + "\""});
   vit.classTokens = strategy == "full" ? 1 : 0;
   vit.itemsPerSample = options.imagesPerSample;
 
@@ -192,8 +192,8 @@ std::optional<Spec> importHfConfig(const std::string &text,
   proj.activation = "gelu";
   std::string projAct = top.string("projector_hidden_act").value_or("gelu");
   if (projAct != "gelu")
-    errors.push_back({"projector_hidden_act",
-                      "expected \"gelu\", got \"" + projAct + "\""});
+    errors.push_back(
+        {"projector_hidden_act", "expected \"gelu\", got \"" + projAct + "\""});
   if (std::optional<int64_t> id = top.integer("image_token_index", false, 0))
     proj.placeholderId = *id;
   if (!errors.empty())

@@ -89,8 +89,8 @@ private:
   llvm::StringMap<RankedTensorType> outputs; ///< module -> its output type
 };
 
-mimo::ModuleOp IRBuilder::beginModule(const std::string &name,
-                                      ModuleKind kind, ArrayRef<Type> inputs,
+mimo::ModuleOp IRBuilder::beginModule(const std::string &name, ModuleKind kind,
+                                      ArrayRef<Type> inputs,
                                       ArrayRef<Type> results,
                                       ArrayRef<std::string> inputModules) {
   b.setInsertionPointToEnd(&model.getBody().front());
@@ -150,8 +150,7 @@ Value IRBuilder::layer(const ModuleSpec &m, Value x, bool causal,
 void IRBuilder::buildEncoder(const ModuleSpec &m) {
   int64_t perItem = m.tokensPerItem();
   int64_t items = m.itemsPerSample;
-  RankedTensorType pixels =
-      t({items, m.channels, m.imageSize, m.imageSize});
+  RankedTensorType pixels = t({items, m.channels, m.imageSize, m.imageSize});
   RankedTensorType out = t({items * perItem, m.hidden});
   outputs[m.name] = out;
   beginModule(m.name, ModuleKind::encoder, {pixels}, {out}, {});
@@ -271,9 +270,8 @@ OwningOpRef<mlir::ModuleOp> IRBuilder::build() {
   model = ModelOp::create(
       b, loc, b.getStringAttr(spec.name), b.getI64IntegerAttr(spec.seqLen),
       b.getI64IntegerAttr(spec.imagesPerSample),
-      b.getI64IntegerAttr(spec.globalBatchSize),
-      b.getI64IntegerAttr(spec.seed), b.getStringAttr(spec.precision),
-      b.getDictionaryAttr(opt), PlanAttr());
+      b.getI64IntegerAttr(spec.globalBatchSize), b.getI64IntegerAttr(spec.seed),
+      b.getStringAttr(spec.precision), b.getDictionaryAttr(opt), PlanAttr());
   model.getBody().push_back(new Block());
   // Dataflow order: encoders, their projectors, then the LLM.
   for (const ModuleSpec &m : spec.modules)
@@ -316,8 +314,9 @@ OwningOpRef<mlir::ModuleOp> importSpecText(llvm::StringRef text,
   OwningOpRef<mlir::ModuleOp> module =
       IRBuilder(context, *spec, fileName).build();
   if (failed(mlir::verify(*module))) {
-    errs << fileName << ": internal error: the imported model does not "
-                        "verify (see the diagnostic above)\n";
+    errs << fileName
+         << ": internal error: the imported model does not "
+            "verify (see the diagnostic above)\n";
     return nullptr;
   }
   return module;

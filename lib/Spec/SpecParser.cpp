@@ -91,8 +91,9 @@ public:
     if (x < lo || x > hi) {
       std::ostringstream os;
       if (x < lo)
-        os << "expected " << (lo == 1 ? "a positive integer"
-                                      : "an integer >= " + std::to_string(lo))
+        os << "expected "
+           << (lo == 1 ? "a positive integer"
+                       : "an integer >= " + std::to_string(lo))
            << ", got " << x;
       else
         os << "expected at most " << hi << ", got " << x;
@@ -103,8 +104,8 @@ public:
   }
 
   /// A number in [lo, hi] (or (lo, hi] when `openLow`).
-  std::optional<double> number(const std::string &key, bool required,
-                               double lo, double hi, bool openLow) {
+  std::optional<double> number(const std::string &key, bool required, double lo,
+                               double hi, bool openLow) {
     const json *v = get(key, required);
     if (!v)
       return std::nullopt;
@@ -115,8 +116,8 @@ public:
     double x = v->get<double>();
     if (x < lo || (openLow && x == lo) || x > hi) {
       std::ostringstream os;
-      os << "expected a number in " << (openLow ? "(" : "[") << lo << ", "
-         << hi << "], got " << x;
+      os << "expected a number in " << (openLow ? "(" : "[") << lo << ", " << hi
+         << "], got " << x;
       error(key, os.str());
       return std::nullopt;
     }
@@ -134,8 +135,9 @@ public:
     return v->get<std::string>();
   }
 
-  std::optional<std::string> choice(const std::string &key, bool required,
-                                    std::initializer_list<const char *> options) {
+  std::optional<std::string>
+  choice(const std::string &key, bool required,
+         std::initializer_list<const char *> options) {
     std::optional<std::string> s = string(key, required);
     if (!s)
       return std::nullopt;
@@ -211,15 +213,15 @@ void readAttentionShape(ObjectReader &r, ModuleSpec &m) {
 void checkAttentionShape(const ModuleSpec &m, const std::string &path,
                          std::vector<SpecError> &errors) {
   if (m.hidden % m.heads != 0)
-    errors.push_back({path + ".hidden",
-                      "expected a multiple of heads (" +
-                          std::to_string(m.heads) + "), got " +
-                          std::to_string(m.hidden)});
+    errors.push_back({path + ".hidden", "expected a multiple of heads (" +
+                                            std::to_string(m.heads) +
+                                            "), got " +
+                                            std::to_string(m.hidden)});
   else if (m.heads % m.kvHeads != 0)
-    errors.push_back({path + ".kv_heads",
-                      "expected a divisor of heads (" +
-                          std::to_string(m.heads) + "), got " +
-                          std::to_string(m.kvHeads)});
+    errors.push_back({path + ".kv_heads", "expected a divisor of heads (" +
+                                              std::to_string(m.heads) +
+                                              "), got " +
+                                              std::to_string(m.kvHeads)});
 }
 
 ModuleSpec readModule(const json &obj, const std::string &path,
@@ -250,14 +252,15 @@ ModuleSpec readModule(const json &obj, const std::string &path,
     assign(m.classTokens, r.integer("class_tokens", false, 0, 64));
     assign(m.bias, r.boolean("bias", false));
     m.itemsPerSample = spec.imagesPerSample;
-    assign(m.itemsPerSample, r.integer("items_per_sample", false, 1, kMaxItems));
+    assign(m.itemsPerSample,
+           r.integer("items_per_sample", false, 1, kMaxItems));
     if (errors.size() == before) {
       checkAttentionShape(m, path, errors);
       if (m.imageSize % m.patchSize != 0)
-        errors.push_back({path + ".image_size",
-                          "expected a multiple of patch_size (" +
-                              std::to_string(m.patchSize) + "), got " +
-                              std::to_string(m.imageSize)});
+        errors.push_back(
+            {path + ".image_size", "expected a multiple of patch_size (" +
+                                       std::to_string(m.patchSize) + "), got " +
+                                       std::to_string(m.imageSize)});
     }
   } else if (*kind == "mlp") {
     m.kind = ModuleKindSpec::Mlp;
@@ -280,10 +283,10 @@ ModuleSpec readModule(const json &obj, const std::string &path,
     if (errors.size() == before) {
       checkAttentionShape(m, path, errors);
       if (m.position == "rope" && (m.hidden / m.heads) % 2 != 0)
-        errors.push_back({path + ".heads",
-                          "expected heads giving an even head dim for rope "
-                          "(hidden / heads = " +
-                              std::to_string(m.hidden / m.heads) + ")"});
+        errors.push_back(
+            {path + ".heads", "expected heads giving an even head dim for rope "
+                              "(hidden / heads = " +
+                                  std::to_string(m.hidden / m.heads) + ")"});
     }
   }
   r.rejectUnknown();
@@ -297,8 +300,9 @@ void checkModel(Spec &spec, std::vector<SpecError> &errors) {
     std::string path = "modules[" + std::to_string(i) + "]";
     const ModuleSpec &m = spec.modules[i];
     if (!index.emplace(m.name, i).second)
-      errors.push_back({path + ".name", "expected a unique module name, got \"" +
-                                            m.name + "\" again"});
+      errors.push_back(
+          {path + ".name",
+           "expected a unique module name, got \"" + m.name + "\" again"});
   }
   size_t decoders = 0;
   for (const ModuleSpec &m : spec.modules)
@@ -319,11 +323,12 @@ void checkModel(Spec &spec, std::vector<SpecError> &errors) {
     auto in = index.find(m.input);
     if (in == index.end())
       errors.push_back({path + ".input", "expected the name of a vit module, "
-                                         "got \"" + m.input +
-                                             "\" (no such module)"});
+                                         "got \"" +
+                                             m.input + "\" (no such module)"});
     else if (spec.modules[in->second].kind != ModuleKindSpec::Vit)
       errors.push_back({path + ".input", "expected the name of a vit module, "
-                                         "got \"" + m.input + "\""});
+                                         "got \"" +
+                                             m.input + "\""});
     else {
       ++projectorsOf[m.input];
       const ModuleSpec &enc = spec.modules[in->second];
@@ -374,10 +379,10 @@ void checkModel(Spec &spec, std::vector<SpecError> &errors) {
   }
   if (encoderTokens > spec.seqLen) {
     errors.push_back(
-        {"data.images_per_sample",
-         "expected the encoder tokens per sample (" +
-             std::to_string(encoderTokens) + ") to fit in data.seq_len (" +
-             std::to_string(spec.seqLen) + ")"});
+        {"data.images_per_sample", "expected the encoder tokens per sample (" +
+                                       std::to_string(encoderTokens) +
+                                       ") to fit in data.seq_len (" +
+                                       std::to_string(spec.seqLen) + ")"});
   }
 }
 
@@ -393,9 +398,9 @@ std::optional<Spec> parseSpec(const std::string &text,
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
     auto pos = what.find("parse error");
-    errors.push_back({"", "invalid JSON: " +
-                              (pos == std::string::npos ? what
-                                                        : what.substr(pos))});
+    errors.push_back(
+        {"", "invalid JSON: " +
+                 (pos == std::string::npos ? what : what.substr(pos))});
     return std::nullopt;
   }
   if (!root.is_object()) {
@@ -412,7 +417,8 @@ std::optional<Spec> parseSpec(const std::string &text,
   std::optional<std::string> name = top.string("name", true);
   if (name && !isIdentifier(*name))
     top.error("name", "expected an identifier (letters, digits, _ - .; "
-                      "starting with a letter), got \"" + *name + "\"");
+                      "starting with a letter), got \"" +
+                          *name + "\"");
   else
     assign(spec.name, name);
 
@@ -434,8 +440,8 @@ std::optional<Spec> parseSpec(const std::string &text,
       ObjectReader r(*training, "training", errors);
       assign(spec.globalBatchSize,
              r.integer("global_batch_size", true, 1, kMaxBatch));
-      assign(spec.precision, r.choice("precision", true,
-                                      {"bf16", "fp16", "fp32"}));
+      assign(spec.precision,
+             r.choice("precision", true, {"bf16", "fp16", "fp32"}));
       assign(spec.seed, r.integer("seed", false, 0, INT64_MAX));
       if (const json *opt = r.get("optimizer", true)) {
         if (!opt->is_object()) {
@@ -448,8 +454,8 @@ std::optional<Spec> parseSpec(const std::string &text,
           assign(os.beta1, o.number("beta1", false, 0.0, 0.999999, false));
           assign(os.beta2, o.number("beta2", false, 0.0, 0.999999, false));
           assign(os.eps, o.number("eps", false, 0.0, 1.0, true));
-          assign(os.weightDecay, o.number("weight_decay", false, 0.0, 10.0,
-                                          false));
+          assign(os.weightDecay,
+                 o.number("weight_decay", false, 0.0, 10.0, false));
           assign(os.gradClip, o.number("grad_clip", false, 0.0, 1e6, false));
           o.rejectUnknown();
         }
@@ -545,18 +551,17 @@ std::string writeSpec(const Spec &spec) {
   root["data"] = {{"seq_len", spec.seqLen},
                   {"images_per_sample", spec.imagesPerSample}};
   const OptimizerSpec &o = spec.optimizer;
-  root["training"] = {
-      {"global_batch_size", spec.globalBatchSize},
-      {"precision", spec.precision},
-      {"optimizer",
-       {{"kind", o.kind},
-        {"lr", o.lr},
-        {"beta1", o.beta1},
-        {"beta2", o.beta2},
-        {"eps", o.eps},
-        {"weight_decay", o.weightDecay},
-        {"grad_clip", o.gradClip}}},
-      {"seed", spec.seed}};
+  root["training"] = {{"global_batch_size", spec.globalBatchSize},
+                      {"precision", spec.precision},
+                      {"optimizer",
+                       {{"kind", o.kind},
+                        {"lr", o.lr},
+                        {"beta1", o.beta1},
+                        {"beta2", o.beta2},
+                        {"eps", o.eps},
+                        {"weight_decay", o.weightDecay},
+                        {"grad_clip", o.gradClip}}},
+                      {"seed", spec.seed}};
   return root.dump(2) + "\n";
 }
 

@@ -24,8 +24,8 @@ using namespace mimo;
 namespace {
 
 /// A one-encoder spec with the given LLM shape (FFN 4h, GELU, LayerNorm).
-std::string specText(int64_t seq, int64_t layers, int64_t hidden,
-                     int64_t heads, int64_t kvHeads, int64_t vocab,
+std::string specText(int64_t seq, int64_t layers, int64_t hidden, int64_t heads,
+                     int64_t kvHeads, int64_t vocab,
                      const char *activation = "gelu", int64_t ffn = 0) {
   if (ffn == 0)
     ffn = 4 * hidden;
@@ -38,11 +38,12 @@ std::string specText(int64_t seq, int64_t layers, int64_t hidden,
     {"name": "llm", "kind": "decoder", "layers": )") +
          std::to_string(layers) + R"(, "hidden": )" + std::to_string(hidden) +
          R"(, "heads": )" + std::to_string(heads) + R"(, "kv_heads": )" +
-         std::to_string(kvHeads) + R"(, "ffn_hidden": )" +
-         std::to_string(ffn) + R"(, "activation": ")" + activation +
+         std::to_string(kvHeads) + R"(, "ffn_hidden": )" + std::to_string(ffn) +
+         R"(, "activation": ")" + activation +
          R"(", "norm": "layernorm", "position": "rope", "vocab": )" +
          std::to_string(vocab) + R"(}],
-    "data": {"seq_len": )" + std::to_string(seq) +
+    "data": {"seq_len": )" +
+         std::to_string(seq) +
          R"(, "images_per_sample": 1},
     "training": {"global_batch_size": 8, "precision": "bf16",
                  "optimizer": {"kind": "adam", "lr": 0.0001}}})";
@@ -129,8 +130,8 @@ TEST(CostTest, ParametersFollowTheSixNdConvention) {
   EXPECT_DOUBLE_EQ(layerCost(im.llm(), {}).params, 12 * h * h + 4 * h);
   double whole = moduleCost(im.llm(), {}).params;
   // + final norm (2h) + untied LM head (h V).
-  EXPECT_DOUBLE_EQ(whole, kLayers * (12 * h * h + 4 * h) + 2 * h * kVocab +
-                              2 * h);
+  EXPECT_DOUBLE_EQ(whole,
+                   kLayers * (12 * h * h + 4 * h) + 2 * h * kVocab + 2 * h);
 }
 
 TEST(CostTest, GroupedQueryAttentionShrinksKeyValueProjections) {
@@ -138,15 +139,15 @@ TEST(CostTest, GroupedQueryAttentionShrinksKeyValueProjections) {
   double s = kSeq, h = kHidden, kv = 4.0 * (kHidden / kHeads);
   cost::OpCost c = layerCost(im.llm(), {});
   // q and out: 2 h^2; k and v: 2 h kv; FFN 8 h^2; scores 4 s^2 h.
-  EXPECT_DOUBLE_EQ(c.fwdFlops,
-                   2 * s * (2 * h * h + 2 * h * kv + 8 * h * h) + 4 * s * s * h);
+  EXPECT_DOUBLE_EQ(c.fwdFlops, 2 * s * (2 * h * h + 2 * h * kv + 8 * h * h) +
+                                   4 * s * s * h);
   EXPECT_DOUBLE_EQ(c.params, 2 * h * h + 2 * h * kv + 8 * h * h + 4 * h);
 }
 
 TEST(CostTest, SwigluUsesThreeMatrices) {
   int64_t ffn = 2816;
-  Imported im(specText(kSeq, kLayers, kHidden, kHeads, kHeads, kVocab,
-                       "swiglu", ffn));
+  Imported im(
+      specText(kSeq, kLayers, kHidden, kHeads, kHeads, kVocab, "swiglu", ffn));
   double s = kSeq, h = kHidden, f = ffn;
   cost::OpCost c = layerCost(im.llm(), {});
   EXPECT_DOUBLE_EQ(c.fwdFlops, 2 * s * (4 * h * h + 3 * h * f) + 4 * s * s * h);

@@ -1,7 +1,7 @@
 //===- SpecTest.cpp - Spec validation and import --------------------------===//
 
-#include "mimo/Dialect/Mimo/MimoOps.h"
 #include "mimo/Spec/Spec.h"
+#include "mimo/Dialect/Mimo/MimoOps.h"
 #include "mimo/Spec/SpecImport.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -82,8 +82,7 @@ const BadSpec kBadSpecs[] = {
      "modules[1]: expected an object, got 7"},
     {"unknown module kind", [](json &j) { j["modules"][0]["kind"] = "cnn"; },
      "modules[0].kind: expected one of vit | mlp | decoder, got \"cnn\""},
-    {"unknown module field",
-     [](json &j) { j["modules"][2]["hiden"] = 128; },
+    {"unknown module field", [](json &j) { j["modules"][2]["hiden"] = 128; },
      "modules[2].hiden: unknown field"},
     {"negative heads", [](json &j) { j["modules"][2]["heads"] = -3; },
      "modules[2].heads: expected a positive integer, got -3"},
@@ -116,8 +115,7 @@ const BadSpec kBadSpecs[] = {
      "modules[0].activation: expected one of gelu | swiglu, got \"relu\""},
     {"unknown norm", [](json &j) { j["modules"][2]["norm"] = "batchnorm"; },
      "modules[2].norm: expected one of layernorm | rmsnorm"},
-    {"unknown position",
-     [](json &j) { j["modules"][2]["position"] = "alibi"; },
+    {"unknown position", [](json &j) { j["modules"][2]["position"] = "alibi"; },
      "modules[2].position: expected one of rope | learned, got \"alibi\""},
     {"missing vocab", [](json &j) { j["modules"][2].erase("vocab"); },
      "modules[2].vocab: missing required field"},
@@ -159,11 +157,9 @@ const BadSpec kBadSpecs[] = {
      "data: expected an object, got an array"},
     {"unknown data field", [](json &j) { j["data"]["tokens"] = 3; },
      "data.tokens: unknown field"},
-    {"negative batch",
-     [](json &j) { j["training"]["global_batch_size"] = -8; },
+    {"negative batch", [](json &j) { j["training"]["global_batch_size"] = -8; },
      "training.global_batch_size: expected a positive integer, got -8"},
-    {"unknown precision",
-     [](json &j) { j["training"]["precision"] = "fp8"; },
+    {"unknown precision", [](json &j) { j["training"]["precision"] = "fp8"; },
      "training.precision: expected one of bf16 | fp16 | fp32, got \"fp8\""},
     {"unknown optimizer",
      [](json &j) { j["training"]["optimizer"]["kind"] = "sgd"; },

@@ -32,7 +32,8 @@ namespace {
 cl::opt<std::string> importInput(cl::Positional, cl::Required,
                                  cl::desc("<spec.json>"),
                                  cl::sub(importSubCommand()));
-cl::opt<std::string> importOutput("o", cl::desc("Output file (default: stdout)"),
+cl::opt<std::string> importOutput("o",
+                                  cl::desc("Output file (default: stdout)"),
                                   cl::value_desc("file"), cl::init("-"),
                                   cl::sub(importSubCommand()));
 cl::opt<int64_t> importSeq("seq", cl::desc("Override data.seq_len"),
@@ -40,8 +41,7 @@ cl::opt<int64_t> importSeq("seq", cl::desc("Override data.seq_len"),
 cl::opt<int64_t> importGbs("gbs",
                            cl::desc("Override training.global_batch_size"),
                            cl::init(0), cl::sub(importSubCommand()));
-cl::opt<bool> importGeneric("generic",
-                            cl::desc("Print the generic op form"),
+cl::opt<bool> importGeneric("generic", cl::desc("Print the generic op form"),
                             cl::init(false), cl::sub(importSubCommand()));
 
 cl::opt<std::string> hfInput(cl::Positional, cl::Required,
@@ -63,14 +63,15 @@ cl::opt<int64_t> hfGbs("gbs", cl::desc("Global batch size"), cl::init(256),
 
 /// Writes `text` to `path` through a temporary file renamed into place, so a
 /// failed run never leaves a partial file; "-" is stdout.
-int writeOutput(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
+int writeOutput(llvm::StringRef path,
+                llvm::function_ref<void(llvm::raw_ostream &)> write) {
   llvm::Error err = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
     write(os);
     return llvm::Error::success();
   });
   if (err) {
-    llvm::errs() << path << ": cannot write: "
-                 << llvm::toString(std::move(err)) << "\n";
+    llvm::errs() << path << ": cannot write: " << llvm::toString(std::move(err))
+                 << "\n";
     return 1;
   }
   return 0;
@@ -116,8 +117,8 @@ int runImportHf() {
     return 1;
   auto buffer = llvm::MemoryBuffer::getFile(hfInput, /*IsText=*/true);
   if (!buffer) {
-    llvm::errs() << hfInput << ": cannot read: "
-                 << buffer.getError().message() << "\n";
+    llvm::errs() << hfInput << ": cannot read: " << buffer.getError().message()
+                 << "\n";
     return 1;
   }
   spec::HfImportOptions options;

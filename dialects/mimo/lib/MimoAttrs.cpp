@@ -108,7 +108,8 @@ Attribute ParallelAttr::parse(AsmParser &parser, Type) {
             return success();
           });
     }
-    return parser.emitError(loc, "unknown key '") << key << "' in #mimo.parallel";
+    return parser.emitError(loc, "unknown key '")
+           << key << "' in #mimo.parallel";
   };
   if (parser.parseCommaSeparatedList(parseEntry) || parser.parseGreater())
     return {};
@@ -146,11 +147,12 @@ void ParallelAttr::print(AsmPrinter &p) const {
   p << ">";
 }
 
-LogicalResult
-ParallelAttr::verify(function_ref<InFlightDiagnostic()> emitError, int64_t tp,
-                     int64_t cp, int64_t pp, int64_t dp,
-                     RecomputeKind recompute, int64_t recomputeLayers, bool,
-                     bool, bool, bool sequenceParallel, bool, int64_t offset) {
+LogicalResult ParallelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t tp, int64_t cp, int64_t pp,
+                                   int64_t dp, RecomputeKind recompute,
+                                   int64_t recomputeLayers, bool, bool, bool,
+                                   bool sequenceParallel, bool,
+                                   int64_t offset) {
   std::pair<StringRef, int64_t> dims[] = {
       {"tp", tp}, {"cp", cp}, {"pp", pp}, {"dp", dp}};
   for (auto [name, value] : dims)
@@ -183,8 +185,7 @@ Attribute PlanAttr::parse(AsmParser &parser, Type) {
   std::optional<Layout> layout = symbolizeLayout(layoutName);
   if (!layout) {
     parser.emitError(loc, "unknown layout '")
-        << layoutName
-        << "' (expected homogeneous, colocated or disaggregated)";
+        << layoutName << "' (expected homogeneous, colocated or disaggregated)";
     return {};
   }
   llvm::SmallDenseSet<StringRef, 4> seen;

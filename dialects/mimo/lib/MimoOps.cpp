@@ -35,8 +35,8 @@ RankedTensorType tensorType(Value v) {
 LogicalResult expectRank(Operation *op, Value v, int64_t rank, StringRef what) {
   RankedTensorType t = tensorType(v);
   if (t.getRank() != rank)
-    return op->emitOpError() << what << " must be rank " << rank << ", got "
-                             << t;
+    return op->emitOpError()
+           << what << " must be rank " << rank << ", got " << t;
   if (!t.hasStaticShape())
     return op->emitOpError() << what << " must have a static shape, got " << t;
   return success();
@@ -66,8 +66,8 @@ LogicalResult expectShape(Operation *op, Value v, ArrayRef<int64_t> shape,
     std::string expected;
     llvm::raw_string_ostream os(expected);
     llvm::interleave(shape, os, "x");
-    return op->emitOpError() << what << " must have shape " << expected
-                             << ", got " << t;
+    return op->emitOpError()
+           << what << " must have shape " << expected << ", got " << t;
   }
   return success();
 }
@@ -134,11 +134,11 @@ LogicalResult ModelOp::verifyRegions() {
         cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference();
     mimo::ModuleOp enc = byName.lookup(src);
     if (!enc || enc.getKind() != ModuleKind::encoder)
-      return m.emitOpError() << "projector '" << m.getSymName() << "' input @"
-                             << src << " is not an encoder module of this model";
+      return m.emitOpError()
+             << "projector '" << m.getSymName() << "' input @" << src
+             << " is not an encoder module of this model";
     ++projectorsPerEncoder[src];
-    if (enc.getFunctionType().getResults() !=
-        m.getFunctionType().getInputs())
+    if (enc.getFunctionType().getResults() != m.getFunctionType().getInputs())
       return m.emitOpError()
              << "projector '" << m.getSymName() << "' takes "
              << typesToString(m.getFunctionType().getInputs())
@@ -148,10 +148,9 @@ LogicalResult ModelOp::verifyRegions() {
   for (mimo::ModuleOp m : getModules())
     if (m.getKind() == ModuleKind::encoder &&
         projectorsPerEncoder.lookup(m.getSymName()) != 1)
-      return m.emitOpError()
-             << "encoder '" << m.getSymName() << "' feeds "
-             << projectorsPerEncoder.lookup(m.getSymName())
-             << " projectors, expected exactly 1";
+      return m.emitOpError() << "encoder '" << m.getSymName() << "' feeds "
+                             << projectorsPerEncoder.lookup(m.getSymName())
+                             << " projectors, expected exactly 1";
 
   FunctionType llmType = llm.getFunctionType();
   size_t llmInputs = llm.getInputsAttr() ? llm.getInputsAttr().size() : 0;
@@ -160,9 +159,9 @@ LogicalResult ModelOp::verifyRegions() {
            << "llm takes " << llmType.getNumInputs()
            << " arguments, expected ids, labels and one per input ("
            << 2 + llmInputs << ")";
-  for (auto [i, ref] : llvm::enumerate(
-           llm.getInputsAttr() ? llm.getInputsAttr().getValue()
-                               : ArrayRef<Attribute>())) {
+  for (auto [i, ref] :
+       llvm::enumerate(llm.getInputsAttr() ? llm.getInputsAttr().getValue()
+                                           : ArrayRef<Attribute>())) {
     StringRef src = cast<SymbolRefAttr>(ref).getRootReference();
     mimo::ModuleOp proj = byName.lookup(src);
     if (!proj || proj.getKind() != ModuleKind::projector)
@@ -171,10 +170,9 @@ LogicalResult ModelOp::verifyRegions() {
     TypeRange results = proj.getFunctionType().getResults();
     Type want = llmType.getInput(2 + i);
     if (results.size() != 1 || results[0] != want)
-      return llm.emitOpError()
-             << "llm argument " << 2 + i << " has type " << want
-             << " but projector '" << src << "' returns "
-             << typesToString(results);
+      return llm.emitOpError() << "llm argument " << 2 + i << " has type "
+                               << want << " but projector '" << src
+                               << "' returns " << typesToString(results);
     imageTokens += cast<RankedTensorType>(want).getDimSize(0);
   }
   if (imageTokens > getSeqLen())
@@ -249,9 +247,9 @@ LogicalResult ModelOp::verifyRegions() {
                               pb.getOffset() + pb.getSize());
         if (lo < hi)
           return b.emitOpError()
-                 << "modules '" << a.getSymName() << "' and '"
-                 << b.getSymName() << "' overlap on ranks [" << lo << ", "
-                 << hi << ") in a disaggregated layout";
+                 << "modules '" << a.getSymName() << "' and '" << b.getSymName()
+                 << "' overlap on ranks [" << lo << ", " << hi
+                 << ") in a disaggregated layout";
       }
     }
   }
@@ -293,9 +291,9 @@ ParseResult mimo::ModuleOp::parse(OpAsmParser &parser, OperationState &result) {
   for (OpAsmParser::Argument &a : args)
     argTypes.push_back(a.type);
   MLIRContext *ctx = parser.getContext();
-  result.addAttribute(getFunctionTypeAttrName(result.name),
-                      TypeAttr::get(FunctionType::get(ctx, argTypes,
-                                                      resultTypes)));
+  result.addAttribute(
+      getFunctionTypeAttrName(result.name),
+      TypeAttr::get(FunctionType::get(ctx, argTypes, resultTypes)));
   result.addAttribute(getKindAttrName(result.name),
                       ModuleKindAttr::get(ctx, *kind));
   if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
@@ -323,8 +321,8 @@ void mimo::ModuleOp::print(OpAsmPrinter &p) {
     }
   }
   p.printOptionalAttrDictWithKeyword(
-      (*this)->getAttrs(), {getSymNameAttrName(), getFunctionTypeAttrName(),
-                            getKindAttrName()});
+      (*this)->getAttrs(),
+      {getSymNameAttrName(), getFunctionTypeAttrName(), getKindAttrName()});
   p << ' ';
   p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
                 /*printBlockTerminators=*/true);
@@ -559,8 +557,8 @@ LogicalResult AttentionOp::verify() {
                          << ") must be divisible by heads (" << heads << ")";
   int64_t headDim = q[1] / heads;
   if (failed(expectShape(*this, getKey(), {q[0], kvHeads * headDim}, "key")) ||
-      failed(expectShape(*this, getValue(), {q[0], kvHeads * headDim},
-                         "value")) ||
+      failed(
+          expectShape(*this, getValue(), {q[0], kvHeads * headDim}, "value")) ||
       failed(expectShape(*this, getResult(), q, "result")))
     return failure();
   int64_t segment = getSegmentAttr().getInt();
@@ -581,8 +579,7 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
-template <typename NormOp>
-static LogicalResult verifyNorm(NormOp op) {
+template <typename NormOp> static LogicalResult verifyNorm(NormOp op) {
   if (failed(expectRank(op, op.getInput(), 2, "input")) ||
       failed(expectSameFloatElementType(op)))
     return failure();
@@ -590,20 +587,20 @@ static LogicalResult verifyNorm(NormOp op) {
   if (failed(expectShape(op, op.getGamma(), {hidden}, "gamma")))
     return failure();
   if (!(op.getEps().convertToDouble() > 0))
-    return op.emitOpError() << "eps must be positive, got "
-                            << op.getEps().convertToDouble();
+    return op.emitOpError()
+           << "eps must be positive, got " << op.getEps().convertToDouble();
   if (op.getResult().getType() != op.getInput().getType())
-    return op.emitOpError() << "result type " << op.getResult().getType()
-                            << " must equal the input type "
-                            << op.getInput().getType();
+    return op.emitOpError()
+           << "result type " << op.getResult().getType()
+           << " must equal the input type " << op.getInput().getType();
   return success();
 }
 
 LogicalResult LayerNormOp::verify() {
   if (failed(verifyNorm(*this)))
     return failure();
-  return expectShape(*this, getBeta(),
-                     {tensorType(getInput()).getDimSize(1)}, "beta");
+  return expectShape(*this, getBeta(), {tensorType(getInput()).getDimSize(1)},
+                     "beta");
 }
 
 LogicalResult RmsNormOp::verify() { return verifyNorm(*this); }
@@ -648,8 +645,8 @@ LogicalResult PatchEmbedOp::verify() {
     return emitOpError() << "image size " << px[2] << "x" << px[3]
                          << " must be divisible by patch_size (" << p << ")";
   int64_t hidden = tensorType(getWeight()).getDimSize(1);
-  if (failed(expectShape(*this, getWeight(), {px[1] * p * p, hidden},
-                         "weight")) ||
+  if (failed(
+          expectShape(*this, getWeight(), {px[1] * p * p, hidden}, "weight")) ||
       failed(expectShape(*this, getBias(), {hidden}, "bias")))
     return failure();
   int64_t cls = 0;
@@ -662,11 +659,10 @@ LogicalResult PatchEmbedOp::verify() {
       return failure();
   }
   int64_t perImage = getPatchesPerImage() + cls;
-  if (failed(expectShape(*this, getPositions(), {perImage, hidden},
-                         "positions")))
+  if (failed(
+          expectShape(*this, getPositions(), {perImage, hidden}, "positions")))
     return failure();
-  return expectShape(*this, getResult(), {px[0] * perImage, hidden},
-                     "result");
+  return expectShape(*this, getResult(), {px[0] * perImage, hidden}, "result");
 }
 
 LogicalResult MergeModalitiesOp::verify() {
@@ -678,8 +674,7 @@ LogicalResult MergeModalitiesOp::verify() {
   if (failed(expectShape(*this, getIds(), {text[0]}, "ids")))
     return failure();
   if (getPlaceholderIds().size() != getSources().size())
-    return emitOpError() << "placeholder_ids has "
-                         << getPlaceholderIds().size()
+    return emitOpError() << "placeholder_ids has " << getPlaceholderIds().size()
                          << " entries but there are " << getSources().size()
                          << " sources";
   llvm::SmallDenseSet<int64_t> seen;

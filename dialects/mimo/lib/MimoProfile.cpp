@@ -72,8 +72,7 @@ FailureOr<cost::ModelProfile> mimo::buildModelProfile(ModelOp model) {
     mp.kind = toCost(m.getKind());
     if (ArrayAttr inputs = m.getInputsAttr())
       for (Attribute a : inputs)
-        mp.inputs.push_back(
-            cast<SymbolRefAttr>(a).getRootReference().str());
+        mp.inputs.push_back(cast<SymbolRefAttr>(a).getRootReference().str());
     if (failed(collect(m.getBodyBlock(), mp)))
       return failure();
     // Tokens and hidden size: the module's main activation is its first
