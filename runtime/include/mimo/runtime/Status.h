@@ -80,6 +80,9 @@ inline Status failedPrecondition(std::string m) {
 inline Status unavailable(std::string m) {
   return Status(StatusCode::Unavailable, std::move(m));
 }
+inline Status aborted(std::string m) {
+  return Status(StatusCode::Aborted, std::move(m));
+}
 inline Status internalError(std::string m) {
   return Status(StatusCode::Internal, std::move(m));
 }

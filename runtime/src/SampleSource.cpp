@@ -1,0 +1,9 @@
+//===- SampleSource.cpp ---------------------------------------------------===//
+
+#include "mimo/runtime/SampleSource.h"
+
+namespace mimo::rt {
+
+SampleSource::~SampleSource() = default;
+
+} // namespace mimo::rt

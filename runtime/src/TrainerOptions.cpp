@@ -1,0 +1,134 @@
+//===- TrainerOptions.cpp - The trainer's command line --------------------===//
+
+#include "mimo/runtime/TrainerOptions.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace mimo::rt {
+
+namespace {
+Status parseInt(const std::string &flag, const std::string &value,
+                std::int64_t minimum, std::int64_t &out) {
+  errno = 0;
+  char *end = nullptr;
+  long long v = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || errno == ERANGE || v < minimum)
+    return invalidArgument(flag + ": expected an integer >= " +
+                           std::to_string(minimum) + ", got '" + value + "'");
+  out = v;
+  return Status::success();
+}
+
+Status parseSeed(const std::string &flag, const std::string &value,
+                 std::uint64_t &out) {
+  errno = 0;
+  char *end = nullptr;
+  unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || value[0] == '-' || *end != '\0' || errno == ERANGE)
+    return invalidArgument(flag + ": expected an unsigned 64-bit integer, "
+                                  "got '" +
+                           value + "'");
+  out = v;
+  return Status::success();
+}
+} // namespace
+
+std::string trainerUsage(const std::string &program) {
+  return "usage: " + program +
+         " [--steps N] [--data DIR] [--save DIR] [--save-every N]\n"
+         "       [--load DIR] [--log-every N] [--json-log FILE] [--seed S]\n"
+         "\n"
+         "  --steps N        training steps to run\n"
+         "  --data DIR       directory of .safetensors shards (default: "
+         "synthetic data from the seed)\n"
+         "  --save DIR       write checkpoints under DIR\n"
+         "  --save-every N   checkpoint every N steps (0: after the last "
+         "step only)\n"
+         "  --load DIR       resume from the checkpoint in DIR\n"
+         "  --log-every N    print a step line every N steps\n"
+         "  --json-log FILE  write one JSON object per step to FILE\n"
+         "  --seed S         override the spec's seed\n"
+         "  --help           show this message\n";
+}
+
+StatusOr<TrainerOptions> parseTrainerOptions(int argc,
+                                             const char *const *argv,
+                                             TrainerOptions opts) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      opts.help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0)
+      return invalidArgument("unexpected argument '" + arg +
+                             "' (see --help)");
+    std::string flag = arg, value;
+    bool hasValue = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      hasValue = true;
+    }
+    static const char *const kFlags[] = {"--steps",    "--data",
+                                         "--save",     "--save-every",
+                                         "--load",     "--log-every",
+                                         "--json-log", "--seed"};
+    bool known = false;
+    for (const char *f : kFlags)
+      known |= flag == f;
+    if (!known)
+      return invalidArgument("unknown flag '" + flag + "' (see --help)");
+    if (!hasValue) {
+      if (i + 1 >= argc)
+        return invalidArgument(flag + ": missing value");
+      value = argv[++i];
+    }
+    if (flag == "--steps") {
+      MIMO_RETURN_IF_ERROR(parseInt(flag, value, 0, opts.steps));
+    } else if (flag == "--save-every") {
+      MIMO_RETURN_IF_ERROR(parseInt(flag, value, 0, opts.saveEvery));
+    } else if (flag == "--log-every") {
+      MIMO_RETURN_IF_ERROR(parseInt(flag, value, 1, opts.logEvery));
+    } else if (flag == "--seed") {
+      MIMO_RETURN_IF_ERROR(parseSeed(flag, value, opts.seed));
+      opts.seedGiven = true;
+    } else {
+      if (value.empty())
+        return invalidArgument(flag + ": expected a path, got ''");
+      if (flag == "--data")
+        opts.dataDir = value;
+      else if (flag == "--save")
+        opts.saveDir = value;
+      else if (flag == "--load")
+        opts.loadDir = value;
+      else
+        opts.jsonLog = value;
+    }
+  }
+  if (opts.saveEvery > 0 && opts.saveDir.empty() && !opts.help)
+    return invalidArgument("--save-every: " + std::to_string(opts.saveEvery) +
+                           " given without --save DIR");
+  return opts;
+}
+
+TrainerOptions parseTrainerOptionsOrExit(int argc, char **argv,
+                                         TrainerOptions defaults) {
+  std::string program = argc > 0 ? argv[0] : "trainer";
+  StatusOr<TrainerOptions> opts = parseTrainerOptions(argc, argv, defaults);
+  if (!opts.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(),
+                 opts.status().message().c_str());
+    std::exit(1);
+  }
+  if (opts->help) {
+    std::fputs(trainerUsage(program).c_str(), stdout);
+    std::exit(0);
+  }
+  return *opts;
+}
+
+} // namespace mimo::rt
