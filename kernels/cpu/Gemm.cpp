@@ -70,10 +70,13 @@ Status CpuKernels::linearForward(const TensorView &x, const TensorView &w,
 
   float beta = 0.0f;
   if (b.defined()) {
-    // Seed y with the bias and let sgemm accumulate onto it.
+    // Seed y with the bias and let sgemm accumulate onto it. Plain loops,
+    // not OpenMP: idle OpenMP threads spin and would take cores from the
+    // BLAS threads of the sgemm that follows.
     const float *bp = b.f32();
     float *yp = y.f32();
-    parallelFor(t, [&](int64_t r) { std::copy(bp, bp + out, yp + r * out); });
+    for (int64_t r = 0; r < t; ++r)
+      std::copy(bp, bp + out, yp + r * out);
     beta = 1.0f;
   }
   sgemmRowMajor(false, transposedWeight, t, out, in, 1.0f, x.f32(), w.f32(),
@@ -110,16 +113,12 @@ Status CpuKernels::linearBackward(const TensorView &x, const TensorView &w,
     sgemmRowMajor(true, false, in, out, t, 1.0f, x.f32(), dy.f32(), 1.0f,
                   dw.f32());
   if (db.defined()) {
-    // Column sums in row order: each column block is owned by one thread.
+    // Column sums in row order (deterministic), single-threaded beside BLAS.
     const float *g = dy.f32();
     float *d = db.f32();
-    constexpr int64_t kCols = 256;
-    parallelFor((out + kCols - 1) / kCols, [&](int64_t blk) {
-      int64_t c0 = blk * kCols, c1 = std::min(out, c0 + kCols);
-      for (int64_t r = 0; r < t; ++r)
-        for (int64_t c = c0; c < c1; ++c)
-          d[c] += g[r * out + c];
-    });
+    for (int64_t r = 0; r < t; ++r)
+      for (int64_t c = 0; c < out; ++c)
+        d[c] += g[r * out + c];
   }
   return Status::success();
 }

@@ -3,7 +3,8 @@
 // Per image: unfold p x p patches into the workspace [P, C*p*p] (channel
 // major: c, then row, then column inside the patch), one sgemm against
 // w [C*p*p, hidden] straight into the image's token rows, then class tokens
-// and the position table.
+// and the position table. No OpenMP here: idle OpenMP threads spin and
+// would take cores from the BLAS threads of the sgemm calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,7 +50,7 @@ Status geometry(const char *K, const PatchEmbedParams &pp,
 }
 
 void unfold(const Geometry &g, const float *img, float *cols) {
-  parallelFor(g.patches, [&](int64_t pi) {
+  for (int64_t pi = 0; pi < g.patches; ++pi) {
     int64_t py = pi / g.gw, px = pi % g.gw;
     float *row = cols + pi * g.cpp;
     for (int64_t c = 0; c < g.c; ++c)
@@ -57,7 +58,7 @@ void unfold(const Geometry &g, const float *img, float *cols) {
         const float *src = img + (c * g.h + py * g.p + dy) * g.w + px * g.p;
         std::copy(src, src + g.p, row + (c * g.p + dy) * g.p);
       }
-  });
+  }
 }
 
 } // namespace
@@ -98,20 +99,19 @@ Status CpuKernels::patchEmbedForward(
     float *tok = out.f32() + n * g.tokens * hid;
     float *patchTok = tok + g.cls * hid;
     unfold(g, pixels.f32() + n * g.c * g.h * g.w, cols);
+    // Plain loops around the sgemm: see linearForward.
     if (b.defined())
-      parallelFor(g.patches, [&](int64_t r) {
+      for (int64_t r = 0; r < g.patches; ++r)
         std::copy(b.f32(), b.f32() + hid, patchTok + r * hid);
-      });
     sgemmRowMajor(false, false, g.patches, hid, g.cpp, 1.0f, cols, w.f32(),
                   b.defined() ? 1.0f : 0.0f, patchTok);
     if (g.cls > 0)
       std::copy(cls.f32(), cls.f32() + g.cls * hid, tok);
     if (pos.defined()) {
       const float *pp = pos.f32();
-      parallelFor(g.tokens, [&](int64_t r) {
+      for (int64_t r = 0; r < g.tokens; ++r)
         for (int64_t c = 0; c < hid; ++c)
           tok[r * hid + c] += pp[r * hid + c];
-      });
     }
   }
   return Status::success();
@@ -149,10 +149,9 @@ Status CpuKernels::patchEmbedBackward(
     // dW [cpp, hid] += cols^T [cpp, P] @ dtok [P, hid]
     sgemmRowMajor(true, false, g.cpp, hid, g.patches, 1.0f, cols, patchTok,
                   1.0f, dw.f32());
-    // Column sums in token order; threads own column blocks.
-    constexpr int64_t kCols = 256;
-    parallelFor((hid + kCols - 1) / kCols, [&](int64_t blk) {
-      int64_t c0 = blk * kCols, c1 = std::min(hid, c0 + kCols);
+    // Column sums in token order.
+    {
+      int64_t c0 = 0, c1 = hid;
       if (db.defined())
         for (int64_t r = 0; r < g.patches; ++r)
           for (int64_t c = c0; c < c1; ++c)
@@ -165,7 +164,7 @@ Status CpuKernels::patchEmbedBackward(
         for (int64_t r = 0; r < g.cls; ++r)
           for (int64_t c = c0; c < c1; ++c)
             dcls.f32()[r * hid + c] += tok[r * hid + c];
-    });
+    }
   }
   return Status::success();
 }
