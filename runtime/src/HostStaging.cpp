@@ -4,17 +4,17 @@
 
 namespace mimo::rt {
 
-StatusOr<OffloadedBuffer> HostStaging::offload(Buffer &&buffer) {
+StatusOr<OffloadedBuffer> HostStaging::offload(Buffer &buffer) {
   if (!buffer.valid())
     return invalidArgument("offload of an empty buffer");
   if (buffer.category() == MemoryCategory::Offloaded)
     return invalidArgument("buffer '" + buffer.name() +
                            "' is already offloaded");
-  Buffer device = std::move(buffer);
   MIMO_ASSIGN_OR_RETURN(Buffer host,
-                        allocator_.allocate(device.bytes(),
+                        allocator_.allocate(buffer.bytes(),
                                             MemoryCategory::Offloaded,
-                                            device.name()));
+                                            buffer.name()));
+  Buffer &device = buffer;
   MIMO_RETURN_IF_ERROR(allocator_.device().copy(
       host.data(), device.data(), device.bytes(), CopyKind::DeviceToHost));
   // The device memory may only be reused once the copy has landed.
@@ -27,10 +27,10 @@ StatusOr<OffloadedBuffer> HostStaging::offload(Buffer &&buffer) {
   return staged;
 }
 
-StatusOr<Buffer> HostStaging::fetch(OffloadedBuffer &&staged) {
+StatusOr<Buffer> HostStaging::fetch(OffloadedBuffer &staged) {
   if (!staged.valid())
     return invalidArgument("fetch of an empty offloaded buffer");
-  OffloadedBuffer local = std::move(staged);
+  OffloadedBuffer &local = staged;
   MIMO_ASSIGN_OR_RETURN(Buffer device,
                         allocator_.allocate(local.host_.bytes(),
                                             local.category_, local.name_));

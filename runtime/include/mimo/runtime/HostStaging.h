@@ -35,11 +35,13 @@ class HostStaging {
 public:
   explicit HostStaging(Allocator &allocator) : allocator_(allocator) {}
 
-  /// Copies `buffer` to host memory and releases its device memory.
-  StatusOr<OffloadedBuffer> offload(Buffer &&buffer);
+  /// Copies `buffer` to host memory and releases its device memory (the
+  /// buffer is left empty). On failure the buffer is untouched.
+  StatusOr<OffloadedBuffer> offload(Buffer &buffer);
   /// Allocates device memory in the original category, copies the contents
-  /// back and releases the host copy.
-  StatusOr<Buffer> fetch(OffloadedBuffer &&staged);
+  /// back and releases the host copy (`staged` is left empty). On failure,
+  /// e.g. OutOfMemory, `staged` still holds the data.
+  StatusOr<Buffer> fetch(OffloadedBuffer &staged);
   /// Waits until all copies issued so far are complete.
   Status synchronize() { return allocator_.device().synchronize(); }
 
