@@ -9,11 +9,12 @@
 namespace mimo::rt {
 
 namespace {
-constexpr std::size_t kAlignment = 64; // a cache line; vector loads stay aligned
+constexpr std::size_t kAlignment =
+    64; // a cache line; vector loads stay aligned
 constexpr MemoryCategory kAllCategories[] = {
-    MemoryCategory::Params,      MemoryCategory::Grads,
-    MemoryCategory::Optimizer,   MemoryCategory::Activations,
-    MemoryCategory::Workspace,   MemoryCategory::Offloaded};
+    MemoryCategory::Params,    MemoryCategory::Grads,
+    MemoryCategory::Optimizer, MemoryCategory::Activations,
+    MemoryCategory::Workspace, MemoryCategory::Offloaded};
 } // namespace
 
 const char *memoryCategoryName(MemoryCategory category) {
@@ -158,8 +159,8 @@ void Allocator::resetPeaks() {
 std::string Allocator::table() const {
   std::ostringstream os;
   char line[128];
-  std::snprintf(line, sizeof(line), "%-12s %14s %14s\n", "category",
-                "current", "peak");
+  std::snprintf(line, sizeof(line), "%-12s %14s %14s\n", "category", "current",
+                "peak");
   os << line;
   for (MemoryCategory c : kAllCategories) {
     std::snprintf(line, sizeof(line), "%-12s %14s %14s\n",

@@ -54,8 +54,7 @@ StatusOr<Bridge> Bridge::create(Communicator &world, LayoutKind layout,
                            "along the sequence");
   MIMO_ASSIGN_OR_RETURN(
       Layout checked,
-      Layout::create(layout, worldSize,
-                     {{"encoder", encoder}, {"llm", llm}}));
+      Layout::create(layout, worldSize, {{"encoder", encoder}, {"llm", llm}}));
   (void)checked;
 
   Bridge b;
@@ -274,8 +273,7 @@ Status Bridge::forwardDisaggregated(const float *in, float *out) {
     case BridgeMode::FanOut:
       for (int m = 0; m < k; ++m)
         MIMO_RETURN_IF_ERROR(world_->send(in + m * llmElems, llmElems,
-                                          llmLeaders_[e * k + m],
-                                          kForwardTag));
+                                          llmLeaders_[e * k + m], kForwardTag));
       break;
     }
   }
@@ -289,8 +287,7 @@ Status Bridge::forwardDisaggregated(const float *in, float *out) {
     case BridgeMode::FanIn:
       for (int m = 0; m < k; ++m)
         MIMO_RETURN_IF_ERROR(world_->recv(out + m * encElems, encElems,
-                                          encLeaders_[j * k + m],
-                                          kForwardTag));
+                                          encLeaders_[j * k + m], kForwardTag));
       break;
     case BridgeMode::FanOut:
       MIMO_RETURN_IF_ERROR(
@@ -316,9 +313,8 @@ Status Bridge::backwardDisaggregated(const float *in, float *out) {
       break;
     case BridgeMode::FanIn:
       for (int m = 0; m < k; ++m)
-        MIMO_RETURN_IF_ERROR(world_->send(in + m * encElems, encElems,
-                                          encLeaders_[j * k + m],
-                                          kBackwardTag));
+        MIMO_RETURN_IF_ERROR(world_->send(
+            in + m * encElems, encElems, encLeaders_[j * k + m], kBackwardTag));
       break;
     case BridgeMode::FanOut:
       MIMO_RETURN_IF_ERROR(

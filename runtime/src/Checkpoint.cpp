@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
 #include <set>
 #include <unistd.h>
 
@@ -51,8 +51,8 @@ Status writeFileDurably(const std::string &path, const std::string &text) {
 }
 
 bool isPlainShardName(const std::string &name) {
-  return !name.empty() && name.find('/') == std::string::npos &&
-         name != "." && name != ".." && name != kMetadataFile;
+  return !name.empty() && name.find('/') == std::string::npos && name != "." &&
+         name != ".." && name != kMetadataFile;
 }
 
 std::string encodeStatus(const Status &s) {
@@ -186,8 +186,7 @@ CheckpointMetadata::fromJson(const std::string &text,
                     ": field 'rng' must hold unsigned 'seed' and 'offset'");
   m.rng.seed = (*rng)["seed"].get<std::uint64_t>();
   m.rng.offset = (*rng)["offset"].get<std::uint64_t>();
-  MIMO_ASSIGN_OR_RETURN(const json *shards,
-                        field("shards", isArr, "an array"));
+  MIMO_ASSIGN_OR_RETURN(const json *shards, field("shards", isArr, "an array"));
   for (std::size_t i = 0; i < shards->size(); ++i) {
     const json &s = (*shards)[i];
     std::string where = origin + ": shards[" + std::to_string(i) + "]";
@@ -206,8 +205,7 @@ CheckpointMetadata::fromJson(const std::string &text,
     char *end = nullptr;
     unsigned long crc = std::strtoul(hex.c_str(), &end, 16);
     if (hex.size() != 8 || *end != '\0')
-      return dataLoss(where + ": crc32 '" + hex +
-                      "' is not 8 hex digits");
+      return dataLoss(where + ": crc32 '" + hex + "' is not 8 hex digits");
     r.crc32 = static_cast<std::uint32_t>(crc);
     r.rank = s["rank"].get<int>();
     m.shards.push_back(r);
@@ -239,9 +237,9 @@ Status saveCheckpoint(Communicator &comm, const std::string &dirIn,
       fs::create_directories(parent, ec);
     std::string pattern = dir + ".tmp-XXXXXX";
     if (ec)
-      tmpOrError = "!" + encodeStatus(ioError(parent.string() +
-                                              ": cannot create: " +
-                                              ec.message()));
+      tmpOrError =
+          "!" + encodeStatus(ioError(parent.string() +
+                                     ": cannot create: " + ec.message()));
     else if (::mkdtemp(pattern.data()) == nullptr)
       tmpOrError = "!" + encodeStatus(ioError(pattern + ": cannot create: " +
                                               std::strerror(errno)));
@@ -343,8 +341,7 @@ Checkpoint::openShard(const std::string &file) const {
 
 std::string checkpointName(std::int64_t step) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "step-%08lld",
-                static_cast<long long>(step));
+  std::snprintf(buf, sizeof(buf), "step-%08lld", static_cast<long long>(step));
   return buf;
 }
 
@@ -369,8 +366,7 @@ listCheckpoints(const std::string &root) {
   for (const auto &e : fs::directory_iterator(root, ec)) {
     std::string name = e.path().filename().string();
     std::int64_t step = parseCheckpointName(name);
-    if (step < 0 || !e.is_directory() ||
-        !fs::exists(e.path() / kMetadataFile))
+    if (step < 0 || !e.is_directory() || !fs::exists(e.path() / kMetadataFile))
       continue;
     out.emplace_back(step, e.path().string());
   }

@@ -136,8 +136,7 @@ namespace detail {
 
 Status checkRank(const Communicator &comm, int rank, const char *what) {
   if (rank < 0 || rank >= comm.size())
-    return invalidArgument(std::string(what) + " rank " +
-                           std::to_string(rank) +
+    return invalidArgument(std::string(what) + " rank " + std::to_string(rank) +
                            " is outside the communicator of " +
                            std::to_string(comm.size()) + " ranks");
   return Status::success();
@@ -151,8 +150,8 @@ Status checkReducible(DataType type) {
   case DataType::I64:
     return Status::success();
   default:
-    return invalidArgument(std::string("reductions on ") +
-                           dataTypeName(type) + " are not supported");
+    return invalidArgument(std::string("reductions on ") + dataTypeName(type) +
+                           " are not supported");
   }
 }
 

@@ -12,8 +12,7 @@ std::unique_ptr<Communicator> createSelf(int worldRank);
 
 #ifdef MIMO_RUNTIME_HAS_MPI
 /// MPI_COMM_WORLD, initializing MPI if nobody did.
-StatusOr<std::unique_ptr<Communicator>> createMpiWorld(int *argc,
-                                                       char ***argv);
+StatusOr<std::unique_ptr<Communicator>> createMpiWorld(int *argc, char ***argv);
 #endif
 
 /// Checks shared by the backends.

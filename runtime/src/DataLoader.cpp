@@ -15,8 +15,7 @@ StatusOr<DataPosition> DataPosition::fromJson(const std::string &text) {
   if (j.is_discarded() || !j.is_object())
     return invalidArgument("data position: not a JSON object: " + text);
   auto it = j.find("next_sample");
-  if (it == j.end() || !it->is_number_integer() ||
-      it->get<std::int64_t>() < 0)
+  if (it == j.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0)
     return invalidArgument(
         "data position: 'next_sample' must be a non-negative integer");
   DataPosition p;
@@ -31,10 +30,9 @@ StatusOr<DataLoader> DataLoader::create(const SampleSource &source,
     return invalidArgument("data loader: dp rank " + std::to_string(dpRank) +
                            " is outside dp size " + std::to_string(dpSize));
   if (globalBatch <= 0 || globalBatch % dpSize != 0)
-    return invalidArgument("data loader: global batch (" +
-                           std::to_string(globalBatch) +
-                           ") must be a positive multiple of dp (" +
-                           std::to_string(dpSize) + ")");
+    return invalidArgument(
+        "data loader: global batch (" + std::to_string(globalBatch) +
+        ") must be a positive multiple of dp (" + std::to_string(dpSize) + ")");
   return DataLoader(source, globalBatch, dpRank, dpSize);
 }
 

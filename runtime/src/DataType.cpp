@@ -42,9 +42,9 @@ const char *dataTypeName(DataType type) {
 }
 
 std::optional<DataType> parseDataType(std::string_view name) {
-  for (DataType t : {DataType::F32, DataType::F64, DataType::F16,
-                     DataType::BF16, DataType::I32, DataType::I64,
-                     DataType::U8})
+  for (DataType t :
+       {DataType::F32, DataType::F64, DataType::F16, DataType::BF16,
+        DataType::I32, DataType::I64, DataType::U8})
     if (name == dataTypeName(t))
       return t;
   return std::nullopt;

@@ -51,23 +51,20 @@ StatusOr<std::unique_ptr<Dataset>> Dataset::open(const std::string &dir) {
     MIMO_ASSIGN_OR_RETURN(SafetensorsReader reader,
                           SafetensorsReader::open(file));
     const TensorInfo *pixels, *ids, *labels;
-    MIMO_RETURN_IF_ERROR(
-        expectTensor(reader, "pixels", 5, {DataType::U8, DataType::F32},
-                     pixels));
+    MIMO_RETURN_IF_ERROR(expectTensor(reader, "pixels", 5,
+                                      {DataType::U8, DataType::F32}, pixels));
     MIMO_RETURN_IF_ERROR(
         expectTensor(reader, "input_ids", 2, {DataType::I32}, ids));
     MIMO_RETURN_IF_ERROR(
         expectTensor(reader, "labels", 2, {DataType::I32}, labels));
     if (labels->shape != ids->shape)
-      return invalidArgument(file + ": labels " +
-                             shapeToString(labels->shape) +
+      return invalidArgument(file + ": labels " + shapeToString(labels->shape) +
                              " and input_ids " + shapeToString(ids->shape) +
                              " must have the same shape");
     if (pixels->shape[0] != ids->shape[0])
-      return invalidArgument(file + ": pixels hold " +
-                             std::to_string(pixels->shape[0]) +
-                             " samples, input_ids " +
-                             std::to_string(ids->shape[0]));
+      return invalidArgument(
+          file + ": pixels hold " + std::to_string(pixels->shape[0]) +
+          " samples, input_ids " + std::to_string(ids->shape[0]));
     SampleShape shape;
     shape.imagesPerSample = pixels->shape[1];
     shape.channels = pixels->shape[2];
@@ -77,10 +74,10 @@ StatusOr<std::unique_ptr<Dataset>> Dataset::open(const std::string &dir) {
     if (ds->shards_.empty())
       ds->shape_ = shape;
     else if (!(shape == ds->shape_))
-      return invalidArgument(
-          file + ": sample shape (pixels " + shapeToString(pixels->shape) +
-          ", input_ids " + shapeToString(ids->shape) +
-          ") differs from the first shard " + files.front());
+      return invalidArgument(file + ": sample shape (pixels " +
+                             shapeToString(pixels->shape) + ", input_ids " +
+                             shapeToString(ids->shape) +
+                             ") differs from the first shard " + files.front());
     std::int64_t samples = ids->shape[0];
     DataType pixelType = pixels->dtype;
     ds->shards_.push_back({std::move(reader), ds->total_, samples, pixelType});
@@ -105,10 +102,9 @@ Status Dataset::readSample(std::int64_t index, Sample &out) const {
   auto pixelCount = static_cast<std::uint64_t>(shape_.pixelsPerSample());
   out.pixels.resize(pixelCount);
   if (shard.pixelType == DataType::F32) {
-    MIMO_RETURN_IF_ERROR(r.readRange(*r.find("pixels"),
-                                     local * pixelCount * sizeof(float),
-                                     pixelCount * sizeof(float),
-                                     out.pixels.data()));
+    MIMO_RETURN_IF_ERROR(
+        r.readRange(*r.find("pixels"), local * pixelCount * sizeof(float),
+                    pixelCount * sizeof(float), out.pixels.data()));
   } else {
     std::vector<std::uint8_t> raw(pixelCount);
     MIMO_RETURN_IF_ERROR(r.readRange(*r.find("pixels"), local * pixelCount,
@@ -119,10 +115,9 @@ Status Dataset::readSample(std::int64_t index, Sample &out) const {
   auto seq = static_cast<std::uint64_t>(shape_.seqLen);
   out.inputIds.resize(seq);
   out.labels.resize(seq);
-  MIMO_RETURN_IF_ERROR(r.readRange(*r.find("input_ids"),
-                                   local * seq * sizeof(std::int32_t),
-                                   seq * sizeof(std::int32_t),
-                                   out.inputIds.data()));
+  MIMO_RETURN_IF_ERROR(
+      r.readRange(*r.find("input_ids"), local * seq * sizeof(std::int32_t),
+                  seq * sizeof(std::int32_t), out.inputIds.data()));
   return r.readRange(*r.find("labels"), local * seq * sizeof(std::int32_t),
                      seq * sizeof(std::int32_t), out.labels.data());
 }

@@ -31,13 +31,12 @@ StatusOr<Buffer> HostStaging::fetch(OffloadedBuffer &staged) {
   if (!staged.valid())
     return invalidArgument("fetch of an empty offloaded buffer");
   OffloadedBuffer &local = staged;
-  MIMO_ASSIGN_OR_RETURN(Buffer device,
-                        allocator_.allocate(local.host_.bytes(),
-                                            local.category_, local.name_));
-  MIMO_RETURN_IF_ERROR(allocator_.device().copy(device.data(),
-                                                local.host_.data(),
-                                                local.host_.bytes(),
-                                                CopyKind::HostToDevice));
+  MIMO_ASSIGN_OR_RETURN(
+      Buffer device,
+      allocator_.allocate(local.host_.bytes(), local.category_, local.name_));
+  MIMO_RETURN_IF_ERROR(
+      allocator_.device().copy(device.data(), local.host_.data(),
+                               local.host_.bytes(), CopyKind::HostToDevice));
   MIMO_RETURN_IF_ERROR(allocator_.device().synchronize());
   local.host_.reset();
   return device;

@@ -37,11 +37,10 @@ StatusOr<Layout> Layout::create(LayoutKind kind, int worldSize,
     if (!names.insert(m.name).second)
       return invalidArgument(who + ": module '" + m.name + "' appears twice");
     if (m.grid.worldSize() != worldSize)
-      return invalidArgument(who + ": grid of '" + m.name +
-                             "' was built for a world of " +
-                             std::to_string(m.grid.worldSize()) +
-                             " ranks, the layout has " +
-                             std::to_string(worldSize));
+      return invalidArgument(
+          who + ": grid of '" + m.name + "' was built for a world of " +
+          std::to_string(m.grid.worldSize()) + " ranks, the layout has " +
+          std::to_string(worldSize));
   }
   switch (kind) {
   case LayoutKind::Homogeneous: {
@@ -53,22 +52,20 @@ StatusOr<Layout> Layout::create(LayoutKind kind, int worldSize,
                              first.grid.toString());
     for (const Module &m : modules)
       if (!(m.grid == first.grid))
-        return invalidArgument(who + ": every module must have the same grid; '" +
-                               m.name + "' has " + m.grid.shape().toString() +
-                               ", '" + first.name + "' has " +
-                               first.grid.shape().toString());
+        return invalidArgument(
+            who + ": every module must have the same grid; '" + m.name +
+            "' has " + m.grid.shape().toString() + ", '" + first.name +
+            "' has " + first.grid.shape().toString());
     break;
   }
   case LayoutKind::Colocated:
     for (const Module &m : modules)
       if (m.grid.offset() != 0 || m.grid.size() != worldSize)
-        return invalidArgument(who + ": grid of '" + m.name +
-                               "' must span the whole world [0, " +
-                               std::to_string(worldSize) + "), it spans [" +
-                               std::to_string(m.grid.offset()) + ", " +
-                               std::to_string(m.grid.offset() +
-                                              m.grid.size()) +
-                               ")");
+        return invalidArgument(
+            who + ": grid of '" + m.name + "' must span the whole world [0, " +
+            std::to_string(worldSize) + "), it spans [" +
+            std::to_string(m.grid.offset()) + ", " +
+            std::to_string(m.grid.offset() + m.grid.size()) + ")");
     break;
   case LayoutKind::Disaggregated: {
     std::vector<const Module *> sorted;

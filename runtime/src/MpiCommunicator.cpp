@@ -31,8 +31,8 @@ Status mpiStatus(int rc, const char *call) {
   char text[MPI_MAX_ERROR_STRING];
   int len = 0;
   MPI_Error_string(rc, text, &len);
-  return internalError(std::string(call) + " failed: " +
-                       std::string(text, len));
+  return internalError(std::string(call) +
+                       " failed: " + std::string(text, len));
 }
 
 #define MIMO_MPI(call) MIMO_RETURN_IF_ERROR(mpiStatus((call), #call))
@@ -182,8 +182,8 @@ public:
     }
     std::vector<unsigned char> parts(count * size_ * dataTypeSize(type));
     MIMO_MPI(MPI_Alltoall(send, static_cast<int>(count), mpiType(type),
-                          parts.data(), static_cast<int>(count),
-                          mpiType(type), comm_));
+                          parts.data(), static_cast<int>(count), mpiType(type),
+                          comm_));
     sumInRankOrder(type, recv, parts.data(), count, size_);
     return Status::success();
   }
@@ -211,8 +211,8 @@ public:
     MIMO_RETURN_IF_ERROR(checkRank(*this, source, "receive source"));
     MIMO_RETURN_IF_ERROR(checkCount(count));
     MPI_Status st;
-    MIMO_MPI(MPI_Recv(data, static_cast<int>(count), mpiType(type), source,
-                      tag, comm_, &st));
+    MIMO_MPI(MPI_Recv(data, static_cast<int>(count), mpiType(type), source, tag,
+                      comm_, &st));
     int got = 0;
     MPI_Get_count(&st, mpiType(type), &got);
     if (static_cast<std::size_t>(got) != count)

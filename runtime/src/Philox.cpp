@@ -50,9 +50,9 @@ std::uint64_t deriveStreamId(std::initializer_list<std::uint64_t> keys) {
 }
 
 PhiloxStream::PhiloxStream(std::uint64_t seed, std::uint64_t streamId)
-    : seed_(seed), stream_(streamId),
-      key_{static_cast<std::uint32_t>(seed),
-           static_cast<std::uint32_t>(seed >> 32)} {}
+    : seed_(seed),
+      stream_(streamId), key_{static_cast<std::uint32_t>(seed),
+                              static_cast<std::uint32_t>(seed >> 32)} {}
 
 PhiloxCounter PhiloxStream::block(std::uint64_t blockIndex) const {
   return philox4x32_10({static_cast<std::uint32_t>(blockIndex),

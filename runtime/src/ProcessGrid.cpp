@@ -73,9 +73,8 @@ std::string GridShape::toString() const {
   return os.str();
 }
 
-StatusOr<ProcessGrid> ProcessGrid::create(GridShape shape, int offset,
-                                          int size, int worldSize,
-                                          std::string name) {
+StatusOr<ProcessGrid> ProcessGrid::create(GridShape shape, int offset, int size,
+                                          int worldSize, std::string name) {
   std::string who = name.empty() ? "process grid" : "grid of '" + name + "'";
   for (GridDim d : kDims)
     if (shape[d] <= 0)
@@ -105,8 +104,8 @@ StatusOr<ProcessGrid> ProcessGrid::create(GridShape shape, int worldSize,
 
 StatusOr<GridCoord> ProcessGrid::coordOf(int rank) const {
   if (!contains(rank))
-    return invalidArgument("rank " + std::to_string(rank) +
-                           " is not in the " + toString());
+    return invalidArgument("rank " + std::to_string(rank) + " is not in the " +
+                           toString());
   int r = rank - offset_;
   GridCoord c;
   c.tp = r % shape_.tp;
@@ -128,9 +127,7 @@ StatusOr<std::vector<int>> ProcessGrid::groupOf(int rank, DimMask dims) const {
   std::vector<int> ranks;
   // Iterating dp, pp, cp, tp from slowest to fastest yields increasing ranks.
   GridCoord c = base;
-  auto range = [&](GridDim d) {
-    return (dims & dimBit(d)) ? shape_[d] : 1;
-  };
+  auto range = [&](GridDim d) { return (dims & dimBit(d)) ? shape_[d] : 1; };
   for (int dp = 0; dp < range(GridDim::DP); ++dp)
     for (int pp = 0; pp < range(GridDim::PP); ++pp)
       for (int cp = 0; cp < range(GridDim::CP); ++cp)

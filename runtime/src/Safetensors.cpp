@@ -95,8 +95,8 @@ StatusOr<SafetensorsReader> SafetensorsReader::open(const std::string &path) {
     return dataLoss(path + ": header length " + std::to_string(headerLen) +
                     " is implausibly large (corrupted file?)");
   std::string header(headerLen, '\0');
-  MIMO_RETURN_IF_ERROR(preadAll(r.file_->fd, header.data(), headerLen, 8,
-                                path));
+  MIMO_RETURN_IF_ERROR(
+      preadAll(r.file_->fd, header.data(), headerLen, 8, path));
   json doc = json::parse(header, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object())
     return dataLoss(path + ": header is not a JSON object (corrupted file?)");
@@ -127,8 +127,8 @@ StatusOr<SafetensorsReader> SafetensorsReader::open(const std::string &path) {
       return dataLoss(who + ": missing string field 'dtype'");
     std::optional<DataType> dtype = parseDataType(dt->get<std::string>());
     if (!dtype)
-      return dataLoss(who + ": unsupported dtype '" +
-                      dt->get<std::string>() + "'");
+      return dataLoss(who + ": unsupported dtype '" + dt->get<std::string>() +
+                      "'");
     if (sh == v.end() || !sh->is_array())
       return dataLoss(who + ": missing array field 'shape'");
     TensorInfo t;
@@ -210,13 +210,12 @@ Status SafetensorsReader::read(const std::string &name, void *dst,
 Status SafetensorsReader::readRange(const TensorInfo &t, std::uint64_t offset,
                                     std::uint64_t bytes, void *dst) const {
   if (offset > t.bytes() || bytes > t.bytes() - offset)
-    return invalidArgument(path_ + ": tensor '" + t.name + "': range [" +
-                           std::to_string(offset) + ", " +
-                           std::to_string(offset + bytes) +
-                           ") is outside its " + std::to_string(t.bytes()) +
-                           " bytes");
-  Status s = preadAll(file_->fd, dst, bytes, dataStart_ + t.begin + offset,
-                      path_);
+    return invalidArgument(
+        path_ + ": tensor '" + t.name + "': range [" + std::to_string(offset) +
+        ", " + std::to_string(offset + bytes) + ") is outside its " +
+        std::to_string(t.bytes()) + " bytes");
+  Status s =
+      preadAll(file_->fd, dst, bytes, dataStart_ + t.begin + offset, path_);
   return s.withContext("tensor '" + t.name + "'");
 }
 
@@ -246,8 +245,8 @@ Status SafetensorsWriter::addEntry(Entry e) {
 }
 
 Status SafetensorsWriter::add(const std::string &name, DataType dtype,
-                              std::vector<std::int64_t> shape,
-                              const void *data, std::size_t bytes) {
+                              std::vector<std::int64_t> shape, const void *data,
+                              std::size_t bytes) {
   auto owned = std::make_shared<std::vector<unsigned char>>(
       static_cast<const unsigned char *>(data),
       static_cast<const unsigned char *>(data) + bytes);

@@ -45,9 +45,8 @@ public:
               int tag) override {
     MIMO_RETURN_IF_ERROR(checkRank(*this, dest, "send destination"));
     const auto *bytes = static_cast<const unsigned char *>(data);
-    queue_.push_back(
-        {tag, std::vector<unsigned char>(
-                  bytes, bytes + count * dataTypeSize(type))});
+    queue_.push_back({tag, std::vector<unsigned char>(
+                               bytes, bytes + count * dataTypeSize(type))});
     return Status::success();
   }
   Status recv(void *data, std::size_t count, DataType type, int source,

@@ -19,8 +19,8 @@ StatusOr<std::unique_ptr<StepLogger>> StepLogger::create(StepLoggerOptions o) {
   if (!o.jsonPath.empty()) {
     logger->json_ = std::fopen(o.jsonPath.c_str(), "w");
     if (!logger->json_)
-      return ioError(o.jsonPath + ": cannot create JSON log: " +
-                     std::strerror(errno));
+      return ioError(o.jsonPath +
+                     ": cannot create JSON log: " + std::strerror(errno));
   }
   logger->bar_ = o.progressBar.value_or(o.out && ::isatty(fileno(o.out))) &&
                  o.totalSteps > 0;
@@ -53,8 +53,8 @@ std::string StepLogger::humanLine(const StepRecord &r) const {
     constexpr int kWidth = 20;
     std::int64_t done = std::min(r.step, opts_.totalSteps);
     int filled = static_cast<int>(done * kWidth / opts_.totalSteps);
-    line = "[" + std::string(filled, '#') +
-           std::string(kWidth - filled, '.') + "] ";
+    line = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') +
+           "] ";
   }
   char buf[256];
   int width = static_cast<int>(std::to_string(opts_.totalSteps).size());
@@ -66,10 +66,9 @@ std::string StepLogger::humanLine(const StepRecord &r) const {
     std::snprintf(buf, sizeof(buf), "step %lld",
                   static_cast<long long>(r.step));
   line += buf;
-  std::snprintf(buf, sizeof(buf),
-                " | loss %.4f | %.1f ms | %.2f TFLOPs/GPU | peak %s", r.loss,
-                r.stepMs, r.tflopsPerGpu,
-                formatBytes(r.peakMemoryBytes).c_str());
+  std::snprintf(
+      buf, sizeof(buf), " | loss %.4f | %.1f ms | %.2f TFLOPs/GPU | peak %s",
+      r.loss, r.stepMs, r.tflopsPerGpu, formatBytes(r.peakMemoryBytes).c_str());
   return line + buf;
 }
 
@@ -79,8 +78,8 @@ Status StepLogger::log(const StepRecord &r) {
     // Flushed per step so a killed run keeps every completed step.
     if (std::fwrite(line.data(), 1, line.size(), json_) != line.size() ||
         std::fflush(json_) != 0)
-      return ioError(opts_.jsonPath + ": write failed: " +
-                     std::strerror(errno));
+      return ioError(opts_.jsonPath +
+                     ": write failed: " + std::strerror(errno));
   }
   bool last = opts_.totalSteps > 0 && r.step == opts_.totalSteps;
   if (opts_.out && (r.step % opts_.logEvery == 0 || last)) {

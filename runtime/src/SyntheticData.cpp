@@ -18,21 +18,20 @@ StatusOr<SyntheticSource> SyntheticSource::create(SyntheticDataConfig c) {
   if (s.imagesPerSample < 0 || !positive(s.channels) ||
       !positive(s.imageHeight) || !positive(s.imageWidth) ||
       !positive(s.seqLen) || c.tokensPerImage < 0)
-    return invalidArgument(
-        "synthetic data: sizes must be positive (images " +
-        std::to_string(s.imagesPerSample) + ", channels " +
-        std::to_string(s.channels) + ", image " +
-        std::to_string(s.imageHeight) + "x" + std::to_string(s.imageWidth) +
-        ", seq_len " + std::to_string(s.seqLen) + ", tokens per image " +
-        std::to_string(c.tokensPerImage) + ")");
+    return invalidArgument("synthetic data: sizes must be positive (images " +
+                           std::to_string(s.imagesPerSample) + ", channels " +
+                           std::to_string(s.channels) + ", image " +
+                           std::to_string(s.imageHeight) + "x" +
+                           std::to_string(s.imageWidth) + ", seq_len " +
+                           std::to_string(s.seqLen) + ", tokens per image " +
+                           std::to_string(c.tokensPerImage) + ")");
   if (c.vocab < 2)
-    return invalidArgument("synthetic data: vocab (" +
-                           std::to_string(c.vocab) + ") must be at least 2");
+    return invalidArgument("synthetic data: vocab (" + std::to_string(c.vocab) +
+                           ") must be at least 2");
   if (c.imageTokenId < 0 || c.imageTokenId >= c.vocab)
-    return invalidArgument("synthetic data: image token id (" +
-                           std::to_string(c.imageTokenId) +
-                           ") must be in [0, vocab = " +
-                           std::to_string(c.vocab) + ")");
+    return invalidArgument(
+        "synthetic data: image token id (" + std::to_string(c.imageTokenId) +
+        ") must be in [0, vocab = " + std::to_string(c.vocab) + ")");
   if (s.imagesPerSample * c.tokensPerImage > s.seqLen)
     return invalidArgument(
         "synthetic data: images_per_sample x tokens_per_image (" +

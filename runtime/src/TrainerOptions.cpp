@@ -28,8 +28,9 @@ Status parseSeed(const std::string &flag, const std::string &value,
   char *end = nullptr;
   unsigned long long v = std::strtoull(value.c_str(), &end, 10);
   if (value.empty() || value[0] == '-' || *end != '\0' || errno == ERANGE)
-    return invalidArgument(flag + ": expected an unsigned 64-bit integer, "
-                                  "got '" +
+    return invalidArgument(flag +
+                           ": expected an unsigned 64-bit integer, "
+                           "got '" +
                            value + "'");
   out = v;
   return Status::success();
@@ -54,8 +55,7 @@ std::string trainerUsage(const std::string &program) {
          "  --help           show this message\n";
 }
 
-StatusOr<TrainerOptions> parseTrainerOptions(int argc,
-                                             const char *const *argv,
+StatusOr<TrainerOptions> parseTrainerOptions(int argc, const char *const *argv,
                                              TrainerOptions opts) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -64,8 +64,7 @@ StatusOr<TrainerOptions> parseTrainerOptions(int argc,
       continue;
     }
     if (arg.rfind("--", 0) != 0)
-      return invalidArgument("unexpected argument '" + arg +
-                             "' (see --help)");
+      return invalidArgument("unexpected argument '" + arg + "' (see --help)");
     std::string flag = arg, value;
     bool hasValue = false;
     if (auto eq = arg.find('='); eq != std::string::npos) {
@@ -73,10 +72,9 @@ StatusOr<TrainerOptions> parseTrainerOptions(int argc,
       value = arg.substr(eq + 1);
       hasValue = true;
     }
-    static const char *const kFlags[] = {"--steps",    "--data",
-                                         "--save",     "--save-every",
-                                         "--load",     "--log-every",
-                                         "--json-log", "--seed"};
+    static const char *const kFlags[] = {
+        "--steps", "--data",      "--save",     "--save-every",
+        "--load",  "--log-every", "--json-log", "--seed"};
     bool known = false;
     for (const char *f : kFlags)
       known |= flag == f;

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mimo/runtime/Bridge.h"
 #include "TestUtil.h"
+#include "mimo/runtime/Bridge.h"
 
 using namespace mimo::rt;
 

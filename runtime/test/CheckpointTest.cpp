@@ -1,8 +1,8 @@
 //===- CheckpointTest.cpp -------------------------------------------------===//
 
 #include "mimo/runtime/Checkpoint.h"
-#include "mimo/runtime/Philox.h"
 #include "TestUtil.h"
+#include "mimo/runtime/Philox.h"
 
 #include <cstring>
 #include <filesystem>
@@ -29,8 +29,8 @@ struct Fixture {
     meta.step = 42;
     meta.data.nextSample = 336;
     meta.rng = {1234, 42};
-    EXPECT_OK(shardA.addView("llm.w", DataType::F32, {10, 100},
-                             weights.data(), weights.size() * 4));
+    EXPECT_OK(shardA.addView("llm.w", DataType::F32, {10, 100}, weights.data(),
+                             weights.size() * 4));
     EXPECT_OK(shardB.add("adam.m", {77}, moments));
     EXPECT_OK(shardB.add("counts", {3}, counts));
   }
@@ -91,8 +91,8 @@ TEST(Checkpoint, OverwriteReplacesAtomically) {
   std::string dir = root.file("ckpt");
   ASSERT_OK(saveCheckpoint(*comm, dir, f.meta, f.shards()));
   f.meta.step = 43;
-  ASSERT_OK(saveCheckpoint(*comm, dir, f.meta,
-                           {{"only.safetensors", &f.shardB}}));
+  ASSERT_OK(
+      saveCheckpoint(*comm, dir, f.meta, {{"only.safetensors", &f.shardB}}));
   auto c = Checkpoint::load(dir);
   ASSERT_TRUE(c.ok()) << c.status().toString();
   EXPECT_EQ(c->metadata().step, 43);
@@ -162,9 +162,9 @@ TEST(Checkpoint, RejectsBadShardNames) {
                             {{"../escape.safetensors", &f.shardA}});
   EXPECT_FALSE(s.ok());
   EXPECT_FALSE(fs::exists(root.file("c")));
-  s = saveCheckpoint(*comm, root.file("c"), f.meta,
-                     {{"x.safetensors", &f.shardA},
-                      {"x.safetensors", &f.shardB}});
+  s = saveCheckpoint(
+      *comm, root.file("c"), f.meta,
+      {{"x.safetensors", &f.shardA}, {"x.safetensors", &f.shardB}});
   EXPECT_FALSE(s.ok()) << "duplicate shard names";
 }
 

@@ -1,8 +1,8 @@
 //===- DataLoaderTest.cpp -------------------------------------------------===//
 
 #include "mimo/runtime/DataLoader.h"
-#include "mimo/runtime/SyntheticData.h"
 #include "TestUtil.h"
+#include "mimo/runtime/SyntheticData.h"
 
 #include <algorithm>
 

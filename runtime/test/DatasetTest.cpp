@@ -1,8 +1,8 @@
 //===- DatasetTest.cpp ----------------------------------------------------===//
 
 #include "mimo/runtime/Dataset.h"
-#include "mimo/runtime/SyntheticData.h"
 #include "TestUtil.h"
+#include "mimo/runtime/SyntheticData.h"
 
 using namespace mimo::rt;
 

@@ -54,8 +54,8 @@ void checkPair(LayoutKind layout, const ProcessGrid &enc,
   ASSERT_EQ(llmRows * llm.dp(), globalSamples * kTokensPerSample);
 
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> encBuf(encRows * kHidden, nan), llmBuf(llmRows * kHidden,
-                                                            nan);
+  std::vector<float> encBuf(encRows * kHidden, nan),
+      llmBuf(llmRows * kHidden, nan);
   auto [eBegin, eEnd] = bridge->encoderRowRange();
   auto [lBegin, lEnd] = bridge->llmRowRange();
   if (bridge->providesForwardInput()) {

@@ -35,8 +35,8 @@ TEST(MpiCheckpoint, EveryRankRoundTripsItsShard) {
     mine[i] = static_cast<float>(w.rank()) + 1.0f / (i + 1);
   SafetensorsWriter shard;
   ASSERT_OK(shard.addView("w", DataType::F32,
-                          {static_cast<std::int64_t>(mine.size())},
-                          mine.data(), mine.size() * 4));
+                          {static_cast<std::int64_t>(mine.size())}, mine.data(),
+                          mine.size() * 4));
   char name[32];
   std::snprintf(name, sizeof(name), "rank%05d.safetensors", w.rank());
   CheckpointMetadata meta;

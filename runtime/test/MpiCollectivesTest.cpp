@@ -30,7 +30,8 @@ void checkCollectives(Communicator &comm, const std::string &what) {
   int n = comm.size(), me = comm.rank();
   const std::vector<int> &members = comm.worldRanks();
   int myWorld = members[me];
-  for (std::size_t count : {std::size_t(1), std::size_t(5), std::size_t(1031)}) {
+  for (std::size_t count :
+       {std::size_t(1), std::size_t(5), std::size_t(1031)}) {
     std::vector<float> v(count), expect(count), maxExpect(count);
     for (std::size_t i = 0; i < count; ++i) {
       v[i] = contribution(myWorld, i);
@@ -62,8 +63,8 @@ void checkCollectives(Communicator &comm, const std::string &what) {
     std::vector<float> blocks(count * n), mine(count), mineMax(count);
     for (std::size_t i = 0; i < blocks.size(); ++i)
       blocks[i] = contribution(myWorld, i);
-    ASSERT_OK(comm.reduceScatter(blocks.data(), mine.data(), count,
-                                 ReduceOp::Sum));
+    ASSERT_OK(
+        comm.reduceScatter(blocks.data(), mine.data(), count, ReduceOp::Sum));
     ASSERT_OK(comm.reduceScatter(blocks.data(), mineMax.data(), count,
                                  ReduceOp::Max));
     for (std::size_t i = 0; i < count; ++i) {
@@ -155,8 +156,8 @@ TEST(MpiCollectives, EveryGroupOfEveryGridShape) {
       // The full collective suite on one mask per grid keeps the run short;
       // every mask gets the all-reduce check.
       if (mask == kTpMask || mask == kDpMask || mask == kModelParallelMask)
-        checkCollectives(**group, shape.toString() + " mask " +
-                                      std::to_string(mask));
+        checkCollectives(**group,
+                         shape.toString() + " mask " + std::to_string(mask));
       std::vector<float> v = {contribution(w.rank(), 0)};
       ASSERT_OK((*group)->allReduce(v.data(), 1, ReduceOp::Sum));
       float acc = contribution((*ranks)[0], 0);

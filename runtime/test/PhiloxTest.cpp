@@ -26,8 +26,8 @@ TEST(Philox, ValueDependsOnlyOnSeedStreamAndIndex) {
   std::vector<float> whole(1003), slice(500);
   s.fillUniform(whole.data(), 0, whole.size());
   // A TP rank filling [a, b) sees exactly the single-rank values.
-  for (auto [a, b] : {std::pair<int, int>{0, 500}, {1, 501}, {503, 1003},
-                      {2, 3}}) {
+  for (auto [a, b] :
+       {std::pair<int, int>{0, 500}, {1, 501}, {503, 1003}, {2, 3}}) {
     slice.resize(b - a);
     PhiloxStream(42, {7, 3}).fillUniform(slice.data(), a, b);
     for (int i = a; i < b; ++i)

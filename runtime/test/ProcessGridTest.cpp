@@ -32,8 +32,7 @@ TEST(ProcessGrid, GroupsAlongDims) {
   EXPECT_EQ(*g->groupOf(5, kTpMask), (std::vector<int>{4, 5}));
   EXPECT_EQ(*g->groupOf(5, kPpMask), (std::vector<int>{5, 7}));
   EXPECT_EQ(*g->groupOf(5, kDpMask), (std::vector<int>{1, 5}));
-  EXPECT_EQ(*g->groupOf(5, kModelParallelMask),
-            (std::vector<int>{4, 5, 6, 7}));
+  EXPECT_EQ(*g->groupOf(5, kModelParallelMask), (std::vector<int>{4, 5, 6, 7}));
   EXPECT_EQ(*g->groupOf(5, kTpMask | kDpMask), (std::vector<int>{0, 1, 4, 5}));
   EXPECT_EQ(*g->groupOf(5, 0), (std::vector<int>{5}));
   EXPECT_EQ(g->groupOf(5, kAllDimsMask)->size(), 8u);

@@ -96,8 +96,7 @@ TEST(Safetensors, TruncatedFileIsDataLossNamingTheTensor) {
   ASSERT_OK(w.add("b", {10}, b));
   ASSERT_TRUE(w.write(dir.file("t.safetensors")).ok());
   std::string bytes = test::readFile(dir.file("t.safetensors"));
-  test::writeFile(dir.file("t.safetensors"),
-                  bytes.substr(0, bytes.size() - 5));
+  test::writeFile(dir.file("t.safetensors"), bytes.substr(0, bytes.size() - 5));
   std::string m = refused(dir.file("t.safetensors"));
   EXPECT_NE(m.find("tensor 'b'"), std::string::npos) << m;
   EXPECT_NE(m.find("truncated"), std::string::npos) << m;
@@ -121,21 +120,20 @@ TEST(Safetensors, CorruptedHeadersAreRefused) {
   };
   std::string d8(8, '\0');
   check("json", "{not json", d8, "not a JSON object");
-  check("dtype", R"({"a":{"dtype":"F8","shape":[2],"data_offsets":[0,8]}})",
-        d8, "unsupported dtype 'F8'");
-  check("size", R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
-        d8, "needs 12");
+  check("dtype", R"({"a":{"dtype":"F8","shape":[2],"data_offsets":[0,8]}})", d8,
+        "unsupported dtype 'F8'");
+  check("size", R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", d8,
+        "needs 12");
   check("overlap",
         R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
         R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
         d8, "overlap");
-  check("gap", R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
-        d8, "gap");
+  check("gap", R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", d8,
+        "gap");
   check("trailing", R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
         d8, "tensors cover 4");
-  check("bounds",
-        R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", d8,
-        "tensor 'a': data ends at byte 16");
+  check("bounds", R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+        d8, "tensor 'a': data ends at byte 16");
   check("shape", R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",
         d8, "non-negative");
   check("offsets", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8]}})",

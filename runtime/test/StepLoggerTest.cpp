@@ -73,9 +73,8 @@ TEST(StepLogger, ProgressBarWhenAsked) {
   ASSERT_TRUE(logger.ok());
   StepRecord r;
   r.step = 5;
-  EXPECT_EQ((*logger)->humanLine(r).rfind("[##########..........] step  5/10",
-                                          0),
-            0u)
+  EXPECT_EQ(
+      (*logger)->humanLine(r).rfind("[##########..........] step  5/10", 0), 0u)
       << (*logger)->humanLine(r);
 }
 

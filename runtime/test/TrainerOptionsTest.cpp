@@ -69,9 +69,8 @@ TEST(TrainerOptions, ErrorsNameFlagAndValue) {
 
 TEST(TrainerOptions, UsageListsEveryFlag) {
   std::string u = trainerUsage("trainer");
-  for (const char *f : {"--steps", "--data", "--save", "--save-every",
-                        "--load", "--log-every", "--json-log", "--seed",
-                        "--help"})
+  for (const char *f : {"--steps", "--data", "--save", "--save-every", "--load",
+                        "--log-every", "--json-log", "--seed", "--help"})
     EXPECT_NE(u.find(f), std::string::npos) << f;
 }
 

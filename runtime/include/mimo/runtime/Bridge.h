@@ -9,8 +9,9 @@
 // loader's sharding), so with R_e rows per encoder replica and
 // k = max(enc_dp, llm_dp) / min(enc_dp, llm_dp):
 //   encoder replica e holds global rows [e*R_e, (e+1)*R_e),
-//   LLM replica j needs global rows     [j*R_l, (j+1)*R_l), R_l = R_e*enc_dp/llm_dp.
-//   fan-in  (enc_dp = k*llm_dp): LLM replica j = encoder replicas j*k..j*k+k-1
+//   LLM replica j needs global rows     [j*R_l, (j+1)*R_l), R_l =
+//   R_e*enc_dp/llm_dp. fan-in  (enc_dp = k*llm_dp): LLM replica j = encoder
+//   replicas j*k..j*k+k-1
 //           in order; encoder replica e is slot e - j*k of it.
 //   fan-out (llm_dp = k*enc_dp): encoder replica e = LLM replicas e*k..e*k+k-1;
 //           LLM replica j is slot j - e*k (R_l rows) of encoder replica j/k.
@@ -66,8 +67,8 @@ public:
   /// `encoderRows` = rows of one encoder replica's local batch.
   static StatusOr<Bridge> create(Communicator &world, LayoutKind layout,
                                  const ProcessGrid &encoder,
-                                 const ProcessGrid &llm, std::int64_t encoderRows,
-                                 std::int64_t hidden);
+                                 const ProcessGrid &llm,
+                                 std::int64_t encoderRows, std::int64_t hidden);
 
   BridgeMode mode() const { return mode_; }
   /// k of the fan-in / fan-out; 1 for pass-through.

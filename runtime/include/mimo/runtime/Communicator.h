@@ -86,8 +86,7 @@ public:
                        ReduceOp op) {
     return reduceScatter(send, recv, countPerRank, DataTypeOf<T>::value, op);
   }
-  template <typename T>
-  Status broadcast(T *data, std::size_t count, int root) {
+  template <typename T> Status broadcast(T *data, std::size_t count, int root) {
     return broadcast(data, count, DataTypeOf<T>::value, root);
   }
   template <typename T>

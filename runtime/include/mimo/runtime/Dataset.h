@@ -1,4 +1,5 @@
-//===- Dataset.h - Samples from a directory of safetensors shards -*- C++ -*-===//
+//===- Dataset.h - Samples from a directory of safetensors shards -*- C++
+//-*-===//
 //
 // Every *.safetensors file of the directory, in file-name order, holds
 // `pixels` ([samples, images, C, H, W], U8 or F32), `input_ids` (I32
@@ -11,8 +12,8 @@
 #ifndef MIMO_RUNTIME_DATASET_H
 #define MIMO_RUNTIME_DATASET_H
 
-#include "mimo/runtime/SampleSource.h"
 #include "mimo/runtime/Safetensors.h"
+#include "mimo/runtime/SampleSource.h"
 
 #include <memory>
 #include <string>

@@ -41,7 +41,7 @@ struct SampleShape {
 /// nothing is predicted: image positions, the position before an image, the
 /// last position).
 struct Sample {
-  std::vector<float> pixels;         ///< [images, C, H, W]
+  std::vector<float> pixels;          ///< [images, C, H, W]
   std::vector<std::int32_t> inputIds; ///< [seqLen]
   std::vector<std::int32_t> labels;   ///< [seqLen]
 };

@@ -35,8 +35,8 @@ struct StepRecord {
 struct StepLoggerOptions {
   std::int64_t totalSteps = 0; ///< 0: unknown, no bar
   std::int64_t logEvery = 1;
-  std::string jsonPath;         ///< empty: no JSON log
-  std::FILE *out = stdout;      ///< human lines
+  std::string jsonPath;    ///< empty: no JSON log
+  std::FILE *out = stdout; ///< human lines
   /// Default: whether `out` is a terminal.
   std::optional<bool> progressBar;
 };

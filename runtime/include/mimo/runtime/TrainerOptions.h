@@ -19,14 +19,14 @@ namespace mimo::rt {
 
 struct TrainerOptions {
   std::int64_t steps = 10;
-  std::string dataDir;      ///< empty: synthetic data
-  std::string saveDir;      ///< empty: no checkpoints
+  std::string dataDir;        ///< empty: synthetic data
+  std::string saveDir;        ///< empty: no checkpoints
   std::int64_t saveEvery = 0; ///< 0: only after the last step
-  std::string loadDir;      ///< empty: start from scratch
+  std::string loadDir;        ///< empty: start from scratch
   std::int64_t logEvery = 1;
-  std::string jsonLog;      ///< empty: no JSON log
+  std::string jsonLog; ///< empty: no JSON log
   std::uint64_t seed = 1234;
-  bool seedGiven = false;   ///< --seed was passed (overrides the spec's)
+  bool seedGiven = false; ///< --seed was passed (overrides the spec's)
   bool help = false;
 };
 
