@@ -14,6 +14,10 @@
 
 namespace mimo::tools {
 
+/// The category every mimoc option belongs to; `--help` hides the rest (the
+/// options LLVM's libraries register).
+llvm::cl::OptionCategory &mimocCategory();
+
 llvm::cl::SubCommand &importSubCommand();
 int runImport();
 

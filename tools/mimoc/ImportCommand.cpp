@@ -31,35 +31,45 @@ namespace {
 
 cl::opt<std::string> importInput(cl::Positional, cl::Required,
                                  cl::desc("<spec.json>"),
-                                 cl::sub(importSubCommand()));
+                                 cl::sub(importSubCommand()),
+                                 cl::cat(mimocCategory()));
 cl::opt<std::string> importOutput("o",
                                   cl::desc("Output file (default: stdout)"),
                                   cl::value_desc("file"), cl::init("-"),
-                                  cl::sub(importSubCommand()));
+                                  cl::sub(importSubCommand()),
+                                  cl::cat(mimocCategory()));
 cl::opt<int64_t> importSeq("seq", cl::desc("Override data.seq_len"),
-                           cl::init(0), cl::sub(importSubCommand()));
+                           cl::init(0), cl::sub(importSubCommand()),
+                           cl::cat(mimocCategory()));
 cl::opt<int64_t> importGbs("gbs",
                            cl::desc("Override training.global_batch_size"),
-                           cl::init(0), cl::sub(importSubCommand()));
+                           cl::init(0), cl::sub(importSubCommand()),
+                           cl::cat(mimocCategory()));
 cl::opt<bool> importGeneric("generic", cl::desc("Print the generic op form"),
-                            cl::init(false), cl::sub(importSubCommand()));
+                            cl::init(false), cl::sub(importSubCommand()),
+                            cl::cat(mimocCategory()));
 
 cl::opt<std::string> hfInput(cl::Positional, cl::Required,
                              cl::desc("<config.json>"),
-                             cl::sub(importHfSubCommand()));
+                             cl::sub(importHfSubCommand()),
+                             cl::cat(mimocCategory()));
 cl::opt<std::string> hfOutput("o", cl::desc("Output file (default: stdout)"),
                               cl::value_desc("file"), cl::init("-"),
-                              cl::sub(importHfSubCommand()));
+                              cl::sub(importHfSubCommand()),
+                              cl::cat(mimocCategory()));
 cl::opt<std::string> hfName("name", cl::desc("Model name (default: llava)"),
-                            cl::init(""), cl::sub(importHfSubCommand()));
+                            cl::init(""), cl::sub(importHfSubCommand()),
+                            cl::cat(mimocCategory()));
 cl::opt<int64_t> hfSeq("seq",
                        cl::desc("Sequence length (default: the text model's "
                                 "max_position_embeddings)"),
-                       cl::init(0), cl::sub(importHfSubCommand()));
+                       cl::init(0), cl::sub(importHfSubCommand()),
+                       cl::cat(mimocCategory()));
 cl::opt<int64_t> hfImages("images-per-sample", cl::desc("Images per sample"),
-                          cl::init(1), cl::sub(importHfSubCommand()));
+                          cl::init(1), cl::sub(importHfSubCommand()),
+                          cl::cat(mimocCategory()));
 cl::opt<int64_t> hfGbs("gbs", cl::desc("Global batch size"), cl::init(256),
-                       cl::sub(importHfSubCommand()));
+                       cl::sub(importHfSubCommand()), cl::cat(mimocCategory()));
 
 /// Writes `text` to `path` through a temporary file renamed into place, so a
 /// failed run never leaves a partial file; "-" is stdout.

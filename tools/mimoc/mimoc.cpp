@@ -13,6 +13,11 @@
 
 using namespace mimo::tools;
 
+llvm::cl::OptionCategory &mimo::tools::mimocCategory() {
+  static llvm::cl::OptionCategory category("mimoc options");
+  return category;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Touch every subcommand so its options are registered before parsing.
@@ -27,6 +32,9 @@ int main(int argc, char **argv) {
       {planSubCommand(), runPlan},
 #endif
   };
+  for (Entry &e : entries)
+    llvm::cl::HideUnrelatedOptions(mimocCategory(), e.sub);
+  llvm::cl::HideUnrelatedOptions(mimocCategory());
   if (!llvm::cl::ParseCommandLineOptions(
           argc, argv,
           "mimo: a compiler for multimodal training\n\n"
