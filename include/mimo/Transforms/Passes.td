@@ -27,4 +27,33 @@ def MimoReportCosts : Pass<"mimo-report-costs", "::mimo::ModelOp"> {
   ];
 }
 
+def MimoPlanParallelism : Pass<"mimo-plan-parallelism", "::mimo::ModelOp"> {
+  let summary = "Attach a parallel plan to the model: a given plan.json or the best one found";
+  let description = [{
+    With `plan=FILE`, reads plan.json, checks it against the model and the
+    cluster (divisibility, grid sizes, layout) and attaches it as written.
+    Otherwise searches plans for the cluster (`hardware`, `gpus`,
+    `gpus-per-node`, optional `calibration`) and attaches the fastest
+    feasible one. The model gets `#mimo.plan<layout, world, micro-batch,
+    virtual stages>` and every module its `#mimo.parallel` grid; a projector
+    without its own entry runs on its encoder's grid.
+
+    ```
+    mimo-opt model.mlir --mimo-plan-parallelism="plan=plan.json"
+    mimo-opt model.mlir --mimo-plan-parallelism="hardware=h100-sxm gpus=16 gpus-per-node=8"
+    ```
+  }];
+  let options = [
+    Option<"planFile", "plan", "std::string", "\"\"",
+           "plan.json to attach as written">,
+    Option<"hardware", "hardware", "std::string", "\"h100-sxm\"",
+           "hardware name or file">,
+    Option<"gpus", "gpus", "int64_t", "0",
+           "GPUs in the job (search; default with a plan: its world size)">,
+    Option<"gpusPerNode", "gpus-per-node", "int64_t", "8", "GPUs per node">,
+    Option<"calibration", "calibration", "std::string", "\"\"",
+           "calibration file overriding hardware figures">
+  ];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD
