@@ -63,6 +63,12 @@ std::string fmt(const char *f, double x) {
   return buf;
 }
 
+/// TFLOP/s with three significant digits below 100 (CPU runs), one
+/// decimal above.
+std::string tflopsText(double x) {
+  return x >= 100 ? fmt("%.1f", x) : fmt("%.3g", x);
+}
+
 std::string gridText(const ModulePlan &m) {
   return std::to_string(m.tp) + "/" + std::to_string(m.dp) + "/" +
          std::to_string(m.pp) + "/" + std::to_string(m.cp);
@@ -231,10 +237,10 @@ void printSearchReport(std::ostream &os, const SearchResult &r,
   });
   both("schedule", [](const Evaluation &e) { return e.plan.schedule(); });
   both("TFLOPs/GPU (6nd)", [](const Evaluation &e) {
-    return fmt("%.1f", e.prediction.tflopsPerGpu6nd);
+    return tflopsText(e.prediction.tflopsPerGpu6nd);
   });
   both("TFLOPs/GPU (Megatron)", [](const Evaluation &e) {
-    return fmt("%.1f", e.prediction.tflopsPerGpu);
+    return tflopsText(e.prediction.tflopsPerGpu);
   });
   both("memory/GPU (GB)", [](const Evaluation &e) {
     return fmt("%.1f", e.prediction.peakMemoryBytes / kBytesPerGB);
@@ -266,7 +272,7 @@ void printSearchReport(std::ostream &os, const SearchResult &r,
     }
     row.push_back(std::to_string(e.plan.microBatchSize));
     row.push_back(e.plan.schedule());
-    row.push_back(fmt("%.1f", e.prediction.tflopsPerGpu6nd));
+    row.push_back(tflopsText(e.prediction.tflopsPerGpu6nd));
     row.push_back(fmt("%.1f", e.prediction.peakMemoryBytes / kBytesPerGB));
     row.push_back(fmt("%.1f", e.prediction.iterationSeconds * 1e3));
     top.push_back(row);
@@ -302,8 +308,8 @@ void printEvaluationReport(std::ostream &os, const Evaluation &e,
   const Prediction &p = e.prediction;
   os << (e.feasible ? "feasible" : "infeasible: " + e.reason) << "\n";
   os << "iteration " << fmt("%.1f", p.iterationSeconds * 1e3)
-     << " ms, TFLOPs/GPU " << fmt("%.1f", p.tflopsPerGpu6nd) << " (6nd), "
-     << fmt("%.1f", p.tflopsPerGpu) << " (Megatron), MFU "
+     << " ms, TFLOPs/GPU " << tflopsText(p.tflopsPerGpu6nd) << " (6nd), "
+     << tflopsText(p.tflopsPerGpu) << " (Megatron), MFU "
      << fmt("%.1f%%", 100 * p.mfu) << ", " << fmt("%.0f", p.tokensPerSecond)
      << " tokens/s, peak memory "
      << fmt("%.1f", p.peakMemoryBytes / kBytesPerGB) << " GB\n";

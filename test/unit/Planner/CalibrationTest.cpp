@@ -109,7 +109,8 @@ TEST(Calibration, EightH100sSameCountingAsSixteen) {
   const Breakdown &bd = c.prediction.breakdown;
   EXPECT_GT(bd.tpComm, bd.dpComm + bd.bridge + bd.ppP2p + bd.cpComm);
   EXPECT_LT(bd.bridge / c.prediction.iterationSeconds, 0.01);
-  // Micro-batch 4 does not fit (published: out of memory).
+  // Micro-batch 4 does not fit (published: out of memory). GBS 16 is the
+  // smallest batch micro-batch 4 divides with encoder DP 4.
   c8.microBatchSize = 4;
   Evaluation d = ev8.evaluate(c8);
   EXPECT_FALSE(d.feasible);
