@@ -287,14 +287,8 @@ double Evaluator::Impl::evaluateHomogeneous(std::vector<RankMemory> &perStage,
   // The LLM's layers split over the stages; encoders and projectors run
   // whole on the first stage (Megatron LLaVA places the vision model there).
   std::vector<StageCost> st = stagesOf(ev.llmIdx, lp, g, pp, mbs);
-  std::vector<const ModulePlan *> owner(1, &lp);
-  std::vector<StageCost> encStage;
-  for (size_t e : ev.encoderIdx) {
-    const ModulePlan &ep = planFor(e);
-    StageCost s = stagesOf(e, ep, g, 1, mbs)[0];
-    encStage.push_back(s);
-    st[0].add(s);
-  }
+  for (size_t e : ev.encoderIdx)
+    st[0].add(stagesOf(e, planFor(e), g, 1, mbs)[0]);
   double p2p = p2pSeconds(ev.llmIdx, lp, g, mbs);
   PipelineStages ps = pipelineOf(st, p2p);
   double noP2p = 0;
@@ -343,7 +337,6 @@ double Evaluator::Impl::evaluateHomogeneous(std::vector<RankMemory> &perStage,
     rm.transient = st[size_t(s)].transientBytes;
     perStage[size_t(s)] = rm;
   }
-  (void)owner;
   return end;
 }
 
@@ -504,8 +497,6 @@ double Evaluator::Impl::evaluateColocated(MemoryBreakdown &mem, double &peak) {
   t += b.dpComm + b.optimizer;
 
   // Memory per rank: each rank holds one stage of every module.
-  StateBytes sb = stateBytesPerParam(bpe);
-  (void)sb;
   for (int64_t rank = 0; rank < world; ++rank) {
     RankMemory phase2, phase13;
     for (const ModuleRun &run : encRuns) {
@@ -723,8 +714,6 @@ Evaluator::Evaluator(const cost::ModelProfile &profile, const Cluster &cluster)
   }
   if (!haveLlm)
     profileError = "model: no LLM module";
-  if (encoderIdx.empty() && profileError.empty())
-    profileError = "model: no encoder module";
   for (size_t p : projectorIdx) {
     const cost::ModuleProfile &m = profile.modules[p];
     if (m.inputs.empty())
@@ -741,12 +730,6 @@ std::string Evaluator::validate(const Plan &plan) const {
   const int64_t world = clusterInfo.gpus;
   const int64_t gbs = model.training.globalBatchSize;
   const int64_t mbs = plan.microBatchSize;
-  auto isProjector = [&](const std::string &n) {
-    for (size_t p : projectorIdx)
-      if (model.modules[p].name == n)
-        return true;
-    return false;
-  };
   for (const ModulePlan &mp : plan.modules)
     if (!model.find(mp.name)) {
       std::string names;
@@ -777,6 +760,9 @@ std::string Evaluator::validate(const Plan &plan) const {
   }
   const ModulePlan &lp = *plan.find(model.modules[llmIdx].name);
   const bool dis = plan.layout == Layout::Disaggregated;
+  if (dis && encoderIdx.empty())
+    return "layout: disaggregated needs an encoder module (the model has "
+           "none)";
   std::vector<std::pair<int64_t, int64_t>> spans;
   for (size_t i : roots) {
     const cost::ModuleProfile &m = model.modules[i];

@@ -144,7 +144,7 @@ cost::ModelProfile makeMultimodalProfile(const MultimodalShape &m) {
   vit.hidden = m.vit.hidden;
   vit.heads = m.vit.heads;
   vit.kvHeads = m.vit.kvHeads ? m.vit.kvHeads : m.vit.heads;
-  {
+  if (m.imagesPerSample > 0) {
     BlockProfile pre;
     int64_t k = m.channels * m.patch * m.patch;
     pre.ops.push_back(param(k * m.vit.hidden));
@@ -172,7 +172,7 @@ cost::ModelProfile makeMultimodalProfile(const MultimodalShape &m) {
   proj.inputs = {"vision"};
   proj.tokensPerSample = encTokens;
   proj.hidden = m.llm.hidden;
-  {
+  if (m.imagesPerSample > 0) {
     BlockProfile b;
     int64_t in = m.vit.hidden;
     for (int64_t i = 0; i < m.projectorLayers; ++i) {
@@ -190,7 +190,8 @@ cost::ModelProfile makeMultimodalProfile(const MultimodalShape &m) {
   ModuleProfile llm;
   llm.name = "llm";
   llm.kind = ModuleKind::LLM;
-  llm.inputs = {"projector"};
+  if (m.imagesPerSample > 0)
+    llm.inputs = {"projector"};
   llm.tokensPerSample = m.seqLen;
   llm.hidden = m.llm.hidden;
   llm.heads = m.llm.heads;
@@ -205,12 +206,14 @@ cost::ModelProfile makeMultimodalProfile(const MultimodalShape &m) {
     emb.in = m.llm.hidden;
     emb.split = TpSplit::Vocab;
     pre.ops.push_back(emb);
-    OpDesc merge;
-    merge.kind = OpKind::MergeModalities;
-    merge.tokens = m.seqLen;
-    merge.in = m.llm.hidden;
-    merge.imageTokens = encTokens;
-    pre.ops.push_back(merge);
+    if (m.imagesPerSample > 0) {
+      OpDesc merge;
+      merge.kind = OpKind::MergeModalities;
+      merge.tokens = m.seqLen;
+      merge.in = m.llm.hidden;
+      merge.imageTokens = encTokens;
+      pre.ops.push_back(merge);
+    }
     llm.blocks.push_back(pre);
     llm.blocks.push_back(layer(m.llm, m.seqLen, true, 0));
     BlockProfile post;
@@ -226,7 +229,10 @@ cost::ModelProfile makeMultimodalProfile(const MultimodalShape &m) {
     post.ops.push_back(ce);
     llm.blocks.push_back(post);
   }
-  p.modules = {vit, proj, llm};
+  if (m.imagesPerSample > 0)
+    p.modules = {vit, proj, llm};
+  else
+    p.modules = {llm};
   return p;
 }
 

@@ -418,6 +418,9 @@ void Searcher::searchDisaggregated() {
 SearchResult Searcher::run() {
   auto start = std::chrono::steady_clock::now();
   for (Layout l : opts.layouts) {
+    // Without an encoder every layout is the homogeneous one.
+    if (ev.encoders().empty() && l != Layout::Homogeneous)
+      continue;
     if (l == Layout::Homogeneous)
       searchHomogeneous();
     else if (l == Layout::Colocated)

@@ -42,7 +42,8 @@ struct MultimodalShape {
   int64_t bytesPerElement = 2;
 };
 
-/// The profile of vision encoder "vision", projector "projector", LLM "llm".
+/// The profile of vision encoder "vision", projector "projector", LLM "llm";
+/// with imagesPerSample = 0, of the LLM alone.
 cost::ModelProfile makeMultimodalProfile(const MultimodalShape &shape);
 
 } // namespace mimo::planner

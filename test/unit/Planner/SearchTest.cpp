@@ -78,6 +78,23 @@ TEST(Search, LayoutsCanBeRestricted) {
     EXPECT_EQ(e.plan.layout, Layout::Homogeneous);
 }
 
+TEST(Search, LanguageModelAlone) {
+  MultimodalShape s;
+  ASSERT_TRUE(referenceShape("llm-7b", s.llm));
+  s.imagesPerSample = 0;
+  s.seqLen = 4096;
+  s.globalBatchSize = 256;
+  mimo::cost::ModelProfile prof = makeMultimodalProfile(s);
+  ASSERT_EQ(prof.modules.size(), 1u);
+  SearchResult r = searchPlans(prof, cluster("h100-sxm", 16));
+  ASSERT_TRUE(r.haveBest);
+  EXPECT_EQ(r.best.plan.layout, Layout::Homogeneous);
+  Evaluator ev(prof, cluster("h100-sxm", 16));
+  Plan p = r.best.plan;
+  p.layout = Layout::Disaggregated;
+  EXPECT_NE(ev.validate(p).find("needs an encoder"), std::string::npos);
+}
+
 TEST(Search, NothingFitsSaysSo) {
   mimo::cost::ModelProfile prof =
       referenceProfile("vit-3b", "llm-70b", 8192, 8);
