@@ -922,16 +922,13 @@ ModuleSummary Evaluator::colocatedModule(size_t idx, const ModulePlan &mp,
       return sum;
     sum.seconds = f.makespan + b.makespan;
     const Hardware &hw = clusterInfo.hardware;
+    double maxHeld = 0;
     for (size_t s = 0; s < st.size(); ++s) {
       RankMemory rm = impl.stateMemory(st[s], mp);
       double held = double(mbs) * st[s].activationBytes;
-      if (mp.offloadActivations) {
-        double copy = held / (hw.hostLinkBandwidth * hw.hostLinkEfficiency);
-        sum.seconds = std::max(
-            sum.seconds, sum.seconds + exposedOverlap(copy, f.makespan, hw) +
-                             exposedOverlap(copy, b.makespan, hw));
+      maxHeld = std::max(maxHeld, held);
+      if (mp.offloadActivations)
         held = std::min<double>(2, double(mbs)) * st[s].activationBytes;
-      }
       double bytes =
           rm.weights + rm.grads + rm.optimizer + held + st[s].transientBytes;
       worstMem = std::max(worstMem, bytes);
@@ -939,6 +936,12 @@ ModuleSummary Evaluator::colocatedModule(size_t idx, const ModulePlan &mp,
           worstSync, exposedOverlap(impl.dpSyncSeconds(st[s].params, mp, g),
                                     st[s].bwd(), hw));
       worstOpt = std::max(worstOpt, impl.optimizerSeconds(st[s].params, mp));
+    }
+    if (mp.offloadActivations) {
+      // Out during the forward phase, back during the backward phase.
+      double copy = maxHeld / (hw.hostLinkBandwidth * hw.hostLinkEfficiency);
+      sum.seconds += exposedOverlap(copy, f.makespan, hw) +
+                     exposedOverlap(copy, b.makespan, hw);
     }
   }
   sum.seconds += worstSync + worstOpt;
