@@ -104,7 +104,7 @@ mimo::ModuleOp IRBuilder::beginModule(const std::string &name, ModuleKind kind,
   auto m = mimo::ModuleOp::create(
       b, loc, b.getStringAttr(name),
       TypeAttr::get(b.getFunctionType(inputs, results)),
-      ModuleKindAttr::get(&ctx, kind), refs, ParallelAttr());
+      ModuleKindAttr::get(&ctx, kind), refs, ParallelAttr(), IntegerAttr());
   Block *entry = new Block();
   m.getBody().push_back(entry);
   for (Type ty : inputs)
@@ -124,7 +124,7 @@ Value IRBuilder::layer(const ModuleSpec &m, Value x, bool causal,
   FloatAttr rope;
   if (m.kind == ModuleKindSpec::Decoder && m.position == "rope")
     rope = b.getF64FloatAttr(m.ropeTheta);
-  Value o = AttentionOp::create(b, loc, q.getType(), q, k, v,
+  Value o = AttentionOp::create(b, loc, q.getType(), Type(), q, k, v,
                                 b.getI64IntegerAttr(m.heads),
                                 b.getI64IntegerAttr(m.kvHeads),
                                 causal ? b.getUnitAttr() : UnitAttr(),

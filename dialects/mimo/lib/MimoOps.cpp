@@ -42,10 +42,10 @@ LogicalResult expectRank(Operation *op, Value v, int64_t rank, StringRef what) {
   return success();
 }
 
-/// All float operands and results share one element type.
-LogicalResult expectSameFloatElementType(Operation *op) {
+/// All float `values` share one element type.
+LogicalResult expectSameFloatElementType(Operation *op, ValueRange values) {
   Type elem;
-  for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults())) {
+  for (Value v : values) {
     auto t = cast<RankedTensorType>(v.getType());
     if (!isa<FloatType>(t.getElementType()))
       continue;
@@ -57,6 +57,13 @@ LogicalResult expectSameFloatElementType(Operation *op) {
              << elem << " and " << t.getElementType();
   }
   return success();
+}
+
+/// All float operands and results share one element type.
+LogicalResult expectSameFloatElementType(Operation *op) {
+  SmallVector<Value> all(op->getOperands());
+  llvm::append_range(all, op->getResults());
+  return expectSameFloatElementType(op, all);
 }
 
 LogicalResult expectShape(Operation *op, Value v, ArrayRef<int64_t> shape,
@@ -91,6 +98,94 @@ mimo::ModuleOp ModelOp::getLlm() {
 
 int64_t ModelOp::getBytesPerElement() {
   return getPrecision() == "fp32" ? 4 : 2;
+}
+
+/// Module-level parameters of `m` by name.
+static llvm::StringMap<Type> moduleParams(mimo::ModuleOp m) {
+  llvm::StringMap<Type> params;
+  for (auto p : m.getBodyBlock().getOps<ParamOp>())
+    params[p.getName()] = p.getType();
+  return params;
+}
+
+/// Float arguments of a forward module that another module produces: the
+/// gradients its backward returns.
+static SmallVector<Type> differentiableInputs(mimo::ModuleOp m) {
+  ArrayRef<Type> in = m.getFunctionType().getInputs();
+  switch (m.getKind()) {
+  case ModuleKind::projector:
+    return SmallVector<Type>(in.begin(), in.end());
+  case ModuleKind::llm:
+    return SmallVector<Type>(in.begin() + std::min<size_t>(2, in.size()),
+                             in.end());
+  default:
+    return {};
+  }
+}
+
+LogicalResult
+ModelOp::verifyBackwardModules(llvm::StringMap<mimo::ModuleOp> &byName) {
+  llvm::StringSet<> seen;
+  for (mimo::ModuleOp b : getModules()) {
+    if (b.getKind() != ModuleKind::backward)
+      continue;
+    StringRef of = cast<SymbolRefAttr>(b.getInputsAttr()[0]).getRootReference();
+    mimo::ModuleOp f = byName.lookup(of);
+    if (!f || f.getKind() == ModuleKind::backward)
+      return b.emitOpError()
+             << "backward module '" << b.getSymName() << "' input @" << of
+             << " is not a forward module of this model";
+    if (!seen.insert(of).second)
+      return b.emitOpError()
+             << "module '" << of << "' has more than one backward module";
+    // Arguments: one gradient per output (the loss alone for the LLM), then
+    // the forward module's residuals.
+    FunctionType ft = f.getFunctionType();
+    SmallVector<Type> expected;
+    if (f.getKind() == ModuleKind::llm)
+      expected.push_back(ft.getResult(0));
+    else
+      llvm::append_range(expected, f.getOutputTypes());
+    llvm::append_range(expected,
+                       ft.getResults().drop_front(f.getOutputTypes().size()));
+    if (TypeRange(b.getFunctionType().getInputs()) != TypeRange(expected))
+      return b.emitOpError()
+             << "backward module '" << b.getSymName() << "' takes "
+             << typesToString(b.getFunctionType().getInputs())
+             << ", expected the output gradients and residuals of '" << of
+             << "' " << typesToString(expected);
+    SmallVector<Type> grads = differentiableInputs(f);
+    if (TypeRange(b.getFunctionType().getResults()) != TypeRange(grads))
+      return b.emitOpError()
+             << "backward module '" << b.getSymName() << "' returns "
+             << typesToString(b.getFunctionType().getResults())
+             << ", expected the gradients of '" << of << "' inputs "
+             << typesToString(grads);
+    llvm::StringMap<Type> params = moduleParams(f);
+    for (Operation &op : b.getBodyBlock()) {
+      StringRef name;
+      Type type;
+      if (auto p = dyn_cast<ParamOp>(op)) {
+        name = p.getName();
+        type = p.getType();
+      } else if (auto g = dyn_cast<ParamGradOp>(op)) {
+        name = g.getName();
+        type = g.getGradient().getType();
+      } else {
+        continue;
+      }
+      auto it = params.find(name);
+      if (it == params.end())
+        return op.emitOpError()
+               << "names parameter '" << name << "', which module '" << of
+               << "' does not declare";
+      if (it->second != type)
+        return op.emitOpError()
+               << "parameter '" << name << "' of '" << of << "' has type "
+               << it->second << ", got " << type;
+    }
+  }
+  return success();
 }
 
 LogicalResult ModelOp::verifyRegions() {
@@ -138,12 +233,11 @@ LogicalResult ModelOp::verifyRegions() {
              << "projector '" << m.getSymName() << "' input @" << src
              << " is not an encoder module of this model";
     ++projectorsPerEncoder[src];
-    if (enc.getFunctionType().getResults() != m.getFunctionType().getInputs())
-      return m.emitOpError()
-             << "projector '" << m.getSymName() << "' takes "
-             << typesToString(m.getFunctionType().getInputs())
-             << " but encoder '" << src << "' returns "
-             << typesToString(enc.getFunctionType().getResults());
+    if (enc.getOutputTypes() != m.getFunctionType().getInputs())
+      return m.emitOpError() << "projector '" << m.getSymName() << "' takes "
+                             << typesToString(m.getFunctionType().getInputs())
+                             << " but encoder '" << src << "' returns "
+                             << typesToString(enc.getOutputTypes());
   }
   for (mimo::ModuleOp m : getModules())
     if (m.getKind() == ModuleKind::encoder &&
@@ -167,7 +261,7 @@ LogicalResult ModelOp::verifyRegions() {
     if (!proj || proj.getKind() != ModuleKind::projector)
       return llm.emitOpError() << "llm input @" << src
                                << " is not a projector module of this model";
-    TypeRange results = proj.getFunctionType().getResults();
+    TypeRange results = proj.getOutputTypes();
     Type want = llmType.getInput(2 + i);
     if (results.size() != 1 || results[0] != want)
       return llm.emitOpError() << "llm argument " << 2 + i << " has type "
@@ -179,6 +273,9 @@ LogicalResult ModelOp::verifyRegions() {
     return emitOpError() << "image tokens (" << imageTokens
                          << ") exceed seq_len (" << getSeqLen() << ")";
 
+  if (failed(verifyBackwardModules(byName)))
+    return failure();
+
   // A plan fixes every module's grid against the layout.
   PlanAttr plan = getPlanAttr();
   if (!plan)
@@ -186,6 +283,8 @@ LogicalResult ModelOp::verifyRegions() {
   ParallelAttr first;
   SmallVector<std::pair<mimo::ModuleOp, ParallelAttr>> grids;
   for (mimo::ModuleOp m : getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue; // runs on its forward module's grid
     ParallelAttr par = m.getParallelAttr();
     if (!par)
       return m.emitOpError() << "module '" << m.getSymName()
@@ -320,9 +419,11 @@ void mimo::ModuleOp::print(OpAsmPrinter &p) {
       p << ')';
     }
   }
-  p.printOptionalAttrDictWithKeyword(
-      (*this)->getAttrs(),
-      {getSymNameAttrName(), getFunctionTypeAttrName(), getKindAttrName()});
+  SmallVector<StringRef> elided = {
+      getSymNameAttrName(), getFunctionTypeAttrName(), getKindAttrName()};
+  if (getResidualsAttr().getInt() == 0)
+    elided.push_back(getResidualsAttrName());
+  p.printOptionalAttrDictWithKeyword((*this)->getAttrs(), elided);
   p << ' ';
   p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
                 /*printBlockTerminators=*/true);
@@ -344,7 +445,22 @@ LogicalResult mimo::ModuleOp::verify() {
     break;
   case ModuleKind::llm:
     break;
+  case ModuleKind::backward:
+    if (inputs != 1)
+      return emitOpError() << "backward module '" << getSymName()
+                           << "' must name exactly one forward module, got "
+                           << inputs;
+    if (getParallelAttr())
+      return emitOpError() << "backward module '" << getSymName()
+                           << "' runs on its forward module's grid and takes "
+                              "no #mimo.parallel";
+    break;
   }
+  int64_t residuals = getResidualsAttr().getInt();
+  if (residuals < 0 || residuals > int64_t(getFunctionType().getNumResults()))
+    return emitOpError() << "residuals (" << residuals
+                         << ") must be between 0 and the number of results ("
+                         << getFunctionType().getNumResults() << ")";
   return success();
 }
 
@@ -356,7 +472,7 @@ LogicalResult mimo::ModuleOp::verifyRegions() {
                          << " do not match the module signature "
                          << typesToString(getFunctionType().getInputs());
   ParallelAttr par = getParallelAttr();
-  if (!par)
+  if (!par || getKind() == ModuleKind::backward)
     return success();
   // Divisibility rules of the module's grid over its ops.
   int64_t layers = getNumLayers();
@@ -436,38 +552,95 @@ LogicalResult ReturnOp::verify() {
 
 void StackOp::build(OpBuilder &builder, OperationState &state, int64_t count,
                     ValueRange inits) {
+  build(builder, state, count, inits, ValueRange(), TypeRange(),
+        /*reverse=*/false);
+}
+
+void StackOp::build(OpBuilder &builder, OperationState &state, int64_t count,
+                    ValueRange inits, ValueRange xs, TypeRange ysSliceTypes,
+                    bool reverse) {
   state.addOperands(inits);
-  state.getOrAddProperties<Properties>().count = count;
+  state.addOperands(xs);
+  Properties &props = state.getOrAddProperties<Properties>();
+  props.count = count;
+  props.operandSegmentSizes = {static_cast<int32_t>(inits.size()),
+                               static_cast<int32_t>(xs.size())};
+  if (reverse)
+    props.reverse = builder.getUnitAttr();
   state.addTypes(inits.getTypes());
+  for (Type t : ysSliceTypes) {
+    auto slice = cast<RankedTensorType>(t);
+    SmallVector<int64_t> shape = {count};
+    llvm::append_range(shape, slice.getShape());
+    state.addTypes(RankedTensorType::get(shape, slice.getElementType()));
+  }
   Region *region = state.addRegion();
   Block *block = new Block();
   region->push_back(block);
   for (Value v : inits)
     block->addArgument(v.getType(), state.location);
+  for (Value v : xs) {
+    auto t = cast<RankedTensorType>(v.getType());
+    block->addArgument(
+        RankedTensorType::get(t.getShape().drop_front(), t.getElementType()),
+        state.location);
+  }
+}
+
+/// `t` without its leading (per-iteration) dimension.
+static RankedTensorType sliceType(Type t) {
+  auto r = cast<RankedTensorType>(t);
+  return RankedTensorType::get(r.getShape().drop_front(), r.getElementType());
 }
 
 LogicalResult StackOp::verify() {
-  if (getCount() < 1)
-    return emitOpError() << "count must be at least 1, got " << getCount();
-  if (TypeRange(getInits().getTypes()) != TypeRange(getResultTypes()))
-    return emitOpError() << "results " << typesToString(getResultTypes())
+  int64_t count = getCount();
+  if (count < 1)
+    return emitOpError() << "count must be at least 1, got " << count;
+  unsigned carried = getNumCarried();
+  if (getNumResults() < carried ||
+      TypeRange(getInits().getTypes()) !=
+          TypeRange(getCarriedResults().getTypes()))
+    return emitOpError() << "results "
+                         << typesToString(getCarriedResults().getTypes())
                          << " must match the carried values "
                          << typesToString(getInits().getTypes());
+  for (auto [i, x] : llvm::enumerate(getXs())) {
+    auto t = cast<RankedTensorType>(x.getType());
+    if (t.getRank() < 1 || t.getDimSize(0) != count)
+      return emitOpError() << "xs operand " << i
+                           << " must have a leading dimension of count ("
+                           << count << "), got " << t;
+  }
+  for (auto [i, r] : llvm::enumerate(getCollectedResults())) {
+    auto t = cast<RankedTensorType>(r.getType());
+    if (t.getRank() < 1 || t.getDimSize(0) != count)
+      return emitOpError() << "collected result " << i
+                           << " must have a leading dimension of count ("
+                           << count << "), got " << t;
+  }
   return success();
 }
 
 LogicalResult StackOp::verifyRegions() {
-  Block &body = getBody().front();
-  if (TypeRange(body.getArgumentTypes()) != TypeRange(getInits().getTypes()))
+  Block &body = getBodyBlock();
+  unsigned carried = getNumCarried();
+  SmallVector<Type> expected(getInits().getTypes());
+  for (Value x : getXs())
+    expected.push_back(sliceType(x.getType()));
+  if (TypeRange(body.getArgumentTypes()) != TypeRange(expected))
     return emitOpError() << "layer arguments "
                          << typesToString(body.getArgumentTypes())
-                         << " must match the carried values "
-                         << typesToString(getInits().getTypes());
+                         << " must match the carried values and xs slices "
+                         << typesToString(expected);
   auto yield = cast<YieldOp>(body.getTerminator());
-  if (TypeRange(yield.getOperandTypes()) != TypeRange(getResultTypes()))
+  SmallVector<Type> yields(getCarriedResults().getTypes());
+  for (Value r : getCollectedResults())
+    yields.push_back(sliceType(r.getType()));
+  if (TypeRange(yield.getOperandTypes()) != TypeRange(yields))
     return yield.emitOpError()
            << "yields " << typesToString(yield.getOperandTypes())
-           << " but the stack carries " << typesToString(getResultTypes());
+           << " but the stack carries and collects " << typesToString(yields);
   return success();
 }
 
@@ -493,8 +666,10 @@ LogicalResult ParamOp::verify() {
   return success();
 }
 
-TpSplit ParamOp::getTpSplit() {
-  for (OpOperand &use : getResult().getUses()) {
+/// How the uses of `value` split it under tensor parallelism; a stacked
+/// parameter passed to a stack as `xs` is split as its per-layer slice is.
+static TpSplit tpSplitOfUses(Value value) {
+  for (OpOperand &use : value.getUses()) {
     Operation *user = use.getOwner();
     if (auto lin = dyn_cast<LinearOp>(user)) {
       TpSplit s = lin.getParallel();
@@ -504,9 +679,16 @@ TpSplit ParamOp::getTpSplit() {
     }
     if (auto emb = dyn_cast<EmbeddingOp>(user))
       return emb.getParallel();
+    if (auto stack = dyn_cast<StackOp>(user)) {
+      unsigned index = use.getOperandNumber();
+      if (index >= stack.getNumCarried())
+        return tpSplitOfUses(stack.getBodyBlock().getArgument(index));
+    }
   }
   return TpSplit::none;
 }
+
+TpSplit ParamOp::getTpSplit() { return tpSplitOfUses(getResult()); }
 
 //===----------------------------------------------------------------------===//
 // Compute ops
@@ -539,7 +721,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(expectRank(*this, getQuery(), 2, "query")) ||
       failed(expectRank(*this, getKey(), 2, "key")) ||
       failed(expectRank(*this, getValue(), 2, "value")) ||
-      failed(expectSameFloatElementType(*this)))
+      failed(expectSameFloatElementType(
+          *this, {getQuery(), getKey(), getValue(), getResult()})))
     return failure();
   int64_t heads = getHeadsAttr().getInt();
   int64_t kvHeads = getKvHeadsAttr().getInt();
@@ -560,6 +743,8 @@ LogicalResult AttentionOp::verify() {
       failed(
           expectShape(*this, getValue(), {q[0], kvHeads * headDim}, "value")) ||
       failed(expectShape(*this, getResult(), q, "result")))
+    return failure();
+  if (getLse() && failed(expectShape(*this, getLse(), {q[0], heads}, "lse")))
     return failure();
   int64_t segment = getSegmentAttr().getInt();
   if (segment < 0)
@@ -710,6 +895,152 @@ LogicalResult CrossEntropyOp::verify() {
                          << stringifyTpSplit(getParallel());
   return expectShape(*this, getLabels(),
                      {tensorType(getLogits()).getDimSize(0)}, "labels");
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops
+//===----------------------------------------------------------------------===//
+
+/// `v` must have exactly the type of `like` ("<what> must have type T").
+static LogicalResult expectSameType(Operation *op, Value v, Type like,
+                                    StringRef what) {
+  if (v.getType() != like)
+    return op->emitOpError()
+           << what << " must have type " << like << ", got " << v.getType();
+  return success();
+}
+
+LogicalResult LinearGradOp::verify() {
+  if (failed(expectRank(*this, getInput(), 2, "input")) ||
+      failed(expectRank(*this, getWeight(), 2, "weight")))
+    return failure();
+  ArrayRef<int64_t> w = tensorType(getWeight()).getShape();
+  int64_t out = getTransposeWeight() ? w[0] : w[1];
+  int64_t tokens = tensorType(getInput()).getDimSize(0);
+  if (failed(expectShape(*this, getGrad(), {tokens, out}, "grad")) ||
+      failed(expectSameType(*this, getInputGrad(), getInput().getType(),
+                            "input_grad")) ||
+      failed(expectSameType(*this, getWeightGrad(), getWeight().getType(),
+                            "weight_grad")))
+    return failure();
+  if (getHasBias() != static_cast<bool>(getBiasGrad()))
+    return emitOpError() << "bias_grad must be present exactly when has_bias "
+                            "is set";
+  if (getBiasGrad())
+    return expectShape(*this, getBiasGrad(), {out}, "bias_grad");
+  return success();
+}
+
+LogicalResult AttentionGradOp::verify() {
+  Type q = getQuery().getType();
+  int64_t tokens = tensorType(getQuery()).getDimSize(0);
+  if (failed(expectSameType(*this, getGrad(), q, "grad")) ||
+      failed(expectSameType(*this, getOutput(), q, "output")) ||
+      failed(expectShape(*this, getLse(), {tokens, getHeadsAttr().getInt()},
+                         "lse")) ||
+      failed(expectSameType(*this, getQueryGrad(), q, "query_grad")) ||
+      failed(expectSameType(*this, getKeyGrad(), getKey().getType(),
+                            "key_grad")) ||
+      failed(expectSameType(*this, getValueGrad(), getValue().getType(),
+                            "value_grad")))
+    return failure();
+  return success();
+}
+
+template <typename NormGradOp>
+static LogicalResult verifyNormGrad(NormGradOp op) {
+  if (failed(expectRank(op, op.getInput(), 2, "input")) ||
+      failed(
+          expectSameType(op, op.getGrad(), op.getInput().getType(), "grad")) ||
+      failed(expectShape(op, op.getGamma(),
+                         {tensorType(op.getInput()).getDimSize(1)}, "gamma")) ||
+      failed(expectSameType(op, op.getInputGrad(), op.getInput().getType(),
+                            "input_grad")) ||
+      failed(expectSameType(op, op.getGammaGrad(), op.getGamma().getType(),
+                            "gamma_grad")))
+    return failure();
+  return success();
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  if (failed(verifyNormGrad(*this)))
+    return failure();
+  return expectSameType(*this, getBetaGrad(), getGamma().getType(),
+                        "beta_grad");
+}
+
+LogicalResult RmsNormGradOp::verify() { return verifyNormGrad(*this); }
+
+LogicalResult EmbeddingGradOp::verify() {
+  if (failed(expectRank(*this, getIds(), 1, "ids")) ||
+      failed(expectRank(*this, getGrad(), 2, "grad")) ||
+      failed(expectRank(*this, getTableGrad(), 2, "table_grad")))
+    return failure();
+  int64_t tokens = tensorType(getIds()).getDimSize(0);
+  int64_t hidden = tensorType(getTableGrad()).getDimSize(1);
+  return expectShape(*this, getGrad(), {tokens, hidden}, "grad");
+}
+
+LogicalResult PatchEmbedGradOp::verify() {
+  if (failed(expectRank(*this, getPixels(), 4, "pixels")) ||
+      failed(expectRank(*this, getWeightGrad(), 2, "weight_grad")))
+    return failure();
+  int64_t p = getPatchSizeAttr().getInt();
+  if (p < 1)
+    return emitOpError() << "patch_size must be at least 1, got " << p;
+  ArrayRef<int64_t> px = tensorType(getPixels()).getShape();
+  if (px[2] % p != 0 || px[3] % p != 0)
+    return emitOpError() << "image size " << px[2] << "x" << px[3]
+                         << " must be divisible by patch_size (" << p << ")";
+  int64_t hidden = tensorType(getWeightGrad()).getDimSize(1);
+  int64_t cls =
+      getClassTokensGrad() ? tensorType(getClassTokensGrad()).getDimSize(0) : 0;
+  int64_t perImage = (px[2] / p) * (px[3] / p) + cls;
+  if (failed(expectShape(*this, getWeightGrad(), {px[1] * p * p, hidden},
+                         "weight_grad")) ||
+      failed(expectShape(*this, getBiasGrad(), {hidden}, "bias_grad")) ||
+      failed(expectShape(*this, getPositionsGrad(), {perImage, hidden},
+                         "positions_grad")) ||
+      failed(expectShape(*this, getGrad(), {px[0] * perImage, hidden}, "grad")))
+    return failure();
+  if (getClassTokensGrad())
+    return expectShape(*this, getClassTokensGrad(), {cls, hidden},
+                       "class_tokens_grad");
+  return success();
+}
+
+LogicalResult MergeModalitiesGradOp::verify() {
+  if (failed(expectRank(*this, getGrad(), 2, "grad")) ||
+      failed(expectRank(*this, getIds(), 1, "ids")))
+    return failure();
+  ArrayRef<int64_t> g = tensorType(getGrad()).getShape();
+  if (failed(expectShape(*this, getIds(), {g[0]}, "ids")) ||
+      failed(expectSameType(*this, getTextGrad(), getGrad().getType(),
+                            "text_grad")))
+    return failure();
+  if (getPlaceholderIds().size() != getSourceGrads().size())
+    return emitOpError() << "placeholder_ids has " << getPlaceholderIds().size()
+                         << " entries but there are " << getSourceGrads().size()
+                         << " source gradients";
+  for (auto [i, src] : llvm::enumerate(getSourceGrads())) {
+    if (failed(expectRank(*this, src, 2, "source gradient")))
+      return failure();
+    if (tensorType(src).getDimSize(1) != g[1])
+      return emitOpError() << "source gradient " << i << " hidden size ("
+                           << tensorType(src).getDimSize(1)
+                           << ") must equal the sequence hidden size (" << g[1]
+                           << ")";
+  }
+  return success();
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  if (failed(expectRank(*this, getLogits(), 2, "logits")) ||
+      failed(expectShape(*this, getLabels(),
+                         {tensorType(getLogits()).getDimSize(0)}, "labels")))
+    return failure();
+  return expectSameType(*this, getLogitsGrad(), getLogits().getType(),
+                        "logits_grad");
 }
 
 #define GET_OP_CLASSES

@@ -41,7 +41,7 @@ LogicalResult collect(Block &block, cost::ModuleProfile &module) {
       straight = nullptr;
       continue;
     }
-    if (isa<ReturnOp>(op))
+    if (isa<ReturnOp, ParamGradOp>(op))
       continue;
     auto costed = dyn_cast<CostOpInterface>(op);
     if (!costed)
@@ -67,6 +67,8 @@ FailureOr<cost::ModelProfile> mimo::buildModelProfile(ModelOp model) {
   profile.training.bytesPerElement = model.getBytesPerElement();
   profile.training.precision = model.getPrecision().str();
   for (mimo::ModuleOp m : model.getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue;
     cost::ModuleProfile mp;
     mp.name = m.getSymName().str();
     mp.kind = toCost(m.getKind());

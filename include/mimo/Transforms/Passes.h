@@ -4,6 +4,7 @@
 #define MIMO_TRANSFORMS_PASSES_H
 
 #include "mimo/Dialect/Mimo/MimoOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mimo {

@@ -56,4 +56,25 @@ def MimoPlanParallelism : Pass<"mimo-plan-parallelism", "::mimo::ModelOp"> {
   ];
 }
 
+def MimoGenerateBackward : Pass<"mimo-generate-backward", "::mimo::ModelOp"> {
+  let summary = "Build the backward of every module from the ops' gradient rules";
+  let description = [{
+    For each forward module, creates a sibling `mimo.module backward` that
+    takes the output gradients (for the LLM: the loss seed, 1 / global loss
+    tokens) and the residuals, and returns the gradients of the inputs that
+    other modules produce; parameter gradients leave through
+    `mimo.param_grad`. On the way it puts the IR in the form the backward
+    needs (docs/lowering.md):
+     - parameters declared in a stack body are hoisted to the module as
+       `[count, ...]` tensors passed to the stack as `xs`;
+     - attention returns its log-sum-exp;
+     - the forward returns, after its outputs, every value its backward
+       reads (`residuals` on the module), stacks collecting per-layer
+       residuals as `[count, ...]` results;
+     - each stack's backward is a `reverse` stack over the same layers.
+    Values used several times get their gradients summed with `mimo.add`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD

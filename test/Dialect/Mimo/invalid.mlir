@@ -622,7 +622,7 @@ func.func @f(%x: tensor<8x16xf32>) {
 // -----
 
 func.func @f(%x: tensor<8x16xf32>) {
-  // expected-error @+1 {{layer arguments (tensor<8x8xf32>) must match the carried values (tensor<8x16xf32>)}}
+  // expected-error @+1 {{layer arguments (tensor<8x8xf32>) must match the carried values and xs slices (tensor<8x16xf32>)}}
   %h = mimo.stack 1 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
   ^bb0(%a: tensor<8x8xf32>):
     mimo.yield %x : tensor<8x16xf32>
@@ -636,7 +636,7 @@ func.func @f(%x: tensor<8x16xf32>) {
   %h = mimo.stack 1 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
   ^bb0(%a: tensor<8x16xf32>):
     %c = mimo.param "c" : tensor<8x8xf32>
-    // expected-error @+1 {{yields (tensor<8x8xf32>) but the stack carries (tensor<8x16xf32>)}}
+    // expected-error @+1 {{yields (tensor<8x8xf32>) but the stack carries and collects (tensor<8x16xf32>)}}
     mimo.yield %c : tensor<8x8xf32>
   }
   return
@@ -1013,5 +1013,356 @@ func.func @f(%x: tensor<8x16xf32>, %i: tensor<8xi32>) {
 func.func @f(%x: tensor<8x16xf32>, %i: tensor<4xi32>) {
   // expected-error @+1 {{labels must have shape 8, got 'tensor<4xi32>'}}
   %l, %c = mimo.cross_entropy %x, %i : (tensor<8x16xf32>, tensor<4xi32>) -> (tensor<f32>, tensor<f32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %w = mimo.param "w" : tensor<3x16x16xf32>
+  // expected-error @+1 {{xs operand 0 must have a leading dimension of count (2), got 'tensor<3x16x16xf32>'}}
+  %h = mimo.stack 2 (%x) xs(%w : tensor<3x16x16xf32>) : tensor<8x16xf32> -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>, %wi: tensor<16x16xf32>):
+    mimo.yield %a : tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  // expected-error @+1 {{collected result 0 must have a leading dimension of count (2), got 'tensor<3x8x16xf32>'}}
+  %h, %all = mimo.stack 2 (%x) : tensor<8x16xf32> -> tensor<8x16xf32>, tensor<3x8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    mimo.yield %a, %a : tensor<8x16xf32>, tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  // expected-error @+1 {{lse must have shape 8x4, got 'tensor<8x2xf32>'}}
+  %o, %l = mimo.attention %x, %x, %x {heads = 4 : i64, kv_heads = 4 : i64} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{backward module 'enc_grad' must name exactly one forward module, got 2}}
+mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@enc, @proj]} {
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{backward module 'enc_grad' runs on its forward module's grid and takes no #mimo.parallel}}
+mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@enc], parallel = #mimo.parallel<tp = 1, cp = 1, pp = 1, dp = 1>} {
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{residuals (1) must be between 0 and the number of results (0)}}
+mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@enc], residuals = 1} {
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{backward module 'enc_grad' input @nothing is not a forward module of this model}}
+mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@nothing]} {
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{backward module 'enc_grad' takes (tensor<4x4xf32>), expected the output gradients and residuals of 'enc' (tensor<4x8xf32>)}}
+mimo.module backward @enc_grad(%g: tensor<4x4xf32>) -> () attributes {inputs = [@enc]} {
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{backward module 'enc_grad' returns (tensor<4x8xf32>), expected the gradients of 'enc' inputs ()}}
+mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    %z = mimo.param "w" : tensor<4x8xf32>
+    mimo.return %z : tensor<4x8xf32>
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@enc]} {
+    // expected-error @+1 {{names parameter 'nope', which module 'enc' does not declare}}
+    %p = mimo.param "nope" : tensor<4x8xf32>
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@enc]} {
+    // expected-error @+1 {{parameter 'w' of 'enc' has type 'tensor<4x8xf32>', got 'tensor<8x4xf32>'}}
+    %p = mimo.param "w" : tensor<8x4xf32>
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  mimo.module backward @enc_grad(%g: tensor<4x8xf32>) -> () attributes {inputs = [@enc]} {
+    // expected-error @+1 {{parameter 'b' of 'enc' has type 'tensor<8xf32>', got 'tensor<4x8xf32>'}}
+    mimo.param_grad "b", %g : tensor<4x8xf32>
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  mimo.module backward @g1(%g: tensor<4x8xf32>) attributes {inputs = [@enc]} {
+    mimo.return
+  }
+  // expected-error @+1 {{module 'enc' has more than one backward module}}
+  mimo.module backward @g2(%g: tensor<4x8xf32>) attributes {inputs = [@enc]} {
+    mimo.return
+  }
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %w = mimo.param "w" : tensor<16x4xf32>
+  // expected-error @+1 {{grad must have shape 8x4, got 'tensor<8x16xf32>'}}
+  %dx, %dw = mimo.linear_grad %x, %x, %w : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<16x4xf32>) -> (tensor<8x16xf32>, tensor<16x4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %w = mimo.param "w" : tensor<16x16xf32>
+  // expected-error @+1 {{weight_grad must have type 'tensor<16x16xf32>', got 'tensor<16x8xf32>'}}
+  %dx, %dw = mimo.linear_grad %x, %x, %w : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<16x16xf32>) -> (tensor<8x16xf32>, tensor<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %w = mimo.param "w" : tensor<16x16xf32>
+  // expected-error @+1 {{bias_grad must be present exactly when has_bias is set}}
+  %dx, %dw = mimo.linear_grad %x, %x, %w {has_bias} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<16x16xf32>) -> (tensor<8x16xf32>, tensor<16x16xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  // expected-error @+1 {{lse must have shape 8x4, got 'tensor<8x16xf32>'}}
+  %dq, %dk, %dv = mimo.attention_grad %x, %x, %x, %x, %x, %x {heads = 4 : i64, kv_heads = 4 : i64} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %g = mimo.param "g" : tensor<16xf32>
+  // expected-error @+1 {{beta_grad must have type 'tensor<16xf32>', got 'tensor<8xf32>'}}
+  %dx, %dg, %db = mimo.layer_norm_grad %x, %x, %g : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<8x16xf32>, tensor<16xf32>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %g = mimo.param "g" : tensor<16xf32>
+  // expected-error @+1 {{input_grad must have type 'tensor<8x16xf32>', got 'tensor<4x16xf32>'}}
+  %dx, %dg = mimo.rms_norm_grad %x, %x, %g : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<16xf32>) -> (tensor<4x16xf32>, tensor<16xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>, %i: tensor<8xi32>) {
+  // expected-error @+1 {{grad must have shape 8x32, got 'tensor<8x16xf32>'}}
+  %dt = mimo.embedding_grad %x, %i : (tensor<8x16xf32>, tensor<8xi32>) -> tensor<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%g: tensor<4x8xf32>, %p: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{positions_grad must have shape 4x8, got 'tensor<5x8xf32>'}}
+  %dw, %db, %dp = mimo.patch_embed_grad %g, %p {patch_size = 2 : i64} : (tensor<4x8xf32>, tensor<1x1x4x4xf32>) -> (tensor<4x8xf32>, tensor<8xf32>, tensor<5x8xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>, %i: tensor<8xi32>) {
+  // expected-error @+1 {{placeholder_ids has 2 entries but there are 1 source gradients}}
+  %dt, %ds = mimo.merge_modalities_grad %x, %i {placeholder_ids = array<i64: 1, 2>} : (tensor<8x16xf32>, tensor<8xi32>) -> (tensor<8x16xf32>, tensor<4x16xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>, %i: tensor<8xi32>) {
+  // expected-error @+1 {{source gradient 0 hidden size (8) must equal the sequence hidden size (16)}}
+  %dt, %ds = mimo.merge_modalities_grad %x, %i {placeholder_ids = array<i64: 1>} : (tensor<8x16xf32>, tensor<8xi32>) -> (tensor<8x16xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>, %i: tensor<8xi32>, %s: tensor<f32>) {
+  // expected-error @+1 {{logits_grad must have type 'tensor<8x16xf32>', got 'tensor<8x8xf32>'}}
+  %dl = mimo.cross_entropy_grad %x, %i, %s : (tensor<8x16xf32>, tensor<8xi32>, tensor<f32>) -> tensor<8x8xf32>
   return
 }

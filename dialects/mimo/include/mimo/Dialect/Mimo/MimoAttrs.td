@@ -9,7 +9,8 @@ include "mlir/IR/EnumAttr.td"
 def Mimo_ModuleKind : I32Enum<"ModuleKind", "role of a module in the model", [
   I32EnumCase<"encoder", 0>,
   I32EnumCase<"projector", 1>,
-  I32EnumCase<"llm", 2>
+  I32EnumCase<"llm", 2>,
+  I32EnumCase<"backward", 3>
 ]> {
   let cppNamespace = "::mimo";
 }

@@ -57,6 +57,9 @@ def Mimo_ModelOp : Mimo_Op<"model", [Symbol, SymbolTable, IsolatedFromAbove,
     ::mimo::ModuleOp getLlm();
     /// Element size of activations: 2 for bf16/fp16, 4 for fp32.
     int64_t getBytesPerElement();
+    /// Checks backward modules against their forward modules.
+    mlir::LogicalResult
+    verifyBackwardModules(llvm::StringMap<::mimo::ModuleOp> &byName);
   }];
 }
 
@@ -70,6 +73,13 @@ def Mimo_ModuleOp : Mimo_Op<"module", [Symbol, IsolatedFromAbove,
     names in `inputs`, and returns the summed loss and the loss-token count.
     `parallel` is this module's grid once a plan is attached.
 
+    After `mimo-generate-backward`, a forward module returns `residuals`
+    extra values after its outputs (what its backward reads), and a module of
+    kind `backward` with `inputs = [@forward]` takes the output gradients
+    followed by those residuals and returns the gradients of the forward
+    module's inputs that come from other modules; parameter gradients leave
+    it through `mimo.param_grad`.
+
     ```mlir
     mimo.module projector @proj(%x: tensor<16x64xf32>) -> tensor<16x96xf32>
         attributes {inputs = [@vision]} { ... }
@@ -78,7 +88,8 @@ def Mimo_ModuleOp : Mimo_Op<"module", [Symbol, IsolatedFromAbove,
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<FunctionType>:$function_type,
                        Mimo_ModuleKindAttr:$kind,
                        OptionalAttr<SymbolRefArrayAttr>:$inputs,
-                       OptionalAttr<Mimo_ParallelAttr>:$parallel);
+                       OptionalAttr<Mimo_ParallelAttr>:$parallel,
+                       DefaultValuedAttr<I64Attr, "0">:$residuals);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
@@ -87,6 +98,11 @@ def Mimo_ModuleOp : Mimo_Op<"module", [Symbol, IsolatedFromAbove,
     mlir::Block &getBodyBlock() { return getBody().front(); }
     /// Transformer layers of this module: the summed counts of its stacks.
     int64_t getNumLayers();
+    /// Results that are outputs (not residuals for the backward).
+    llvm::ArrayRef<mlir::Type> getOutputTypes() {
+      return getFunctionType().getResults().drop_back(
+          getResidualsAttr().getInt());
+    }
   }];
 }
 
@@ -98,13 +114,24 @@ def Mimo_ReturnOp : Mimo_Op<"return", [Pure, Terminator, ReturnLike,
   let hasVerifier = 1;
 }
 
-def Mimo_StackOp : Mimo_Op<"stack", [
+def Mimo_StackOp : Mimo_Op<"stack", [AttrSizedOperandSegments,
     SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects]> {
-  let summary = "a layer body repeated `count` times";
+  let summary = "a layer body repeated `count` times (a scan)";
   let description = [{
-    The body is one layer; it runs `count` times, each iteration with its own
-    parameters (the `mimo.param` ops in the body), feeding its results to
-    the next. Pipeline parallelism splits a stack into per-stage stacks.
+    The body is one layer; it runs `count` times, feeding its carried values
+    (`inits`, the first block arguments and the first yielded values) from
+    one iteration to the next. Parameters declared in the body are per
+    iteration: layer i has its own. Pipeline parallelism splits a stack into
+    per-stage stacks.
+
+    A stack is also a scan: each `xs` operand is a `[count, ...]` tensor of
+    which iteration i sees slice i (a block argument after the carried
+    ones), and each value yielded after the carried ones is collected into a
+    `[count, ...]` result (slot i from iteration i). With `reverse` the
+    iterations run from count - 1 down to 0, which is how a backward stack
+    walks the layers. `mimo-generate-backward` uses xs for hoisted stacked
+    parameters and residuals, and the collected results for residuals and
+    parameter gradients.
 
     ```mlir
     %h = mimo.stack 32 (%x) : tensor<8192x4096xbf16> -> tensor<8192x4096xbf16> {
@@ -112,18 +139,45 @@ def Mimo_StackOp : Mimo_Op<"stack", [
       ...
       mimo.yield %y : tensor<8192x4096xbf16>
     }
+    %dx, %dw = mimo.stack 32 reverse (%dy) xs(%w : tensor<32x64x64xf32>)
+        : tensor<8x64xf32> -> tensor<8x64xf32>, tensor<32x64x64xf32> {
+    ^bb0(%g: tensor<8x64xf32>, %wi: tensor<64x64xf32>):
+      ...
+      mimo.yield %gx, %gw : tensor<8x64xf32>, tensor<64x64xf32>
+    }
     ```
   }];
-  let arguments = (ins I64Prop:$count, Variadic<AnyRankedTensor>:$inits);
+  let arguments = (ins I64Prop:$count, Variadic<AnyRankedTensor>:$inits,
+                       Variadic<AnyRankedTensor>:$xs, UnitAttr:$reverse);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat =
-      "$count `(` $inits `)` attr-dict `:` type($inits) `->` type($results) $body";
+  let assemblyFormat = [{
+    $count (`reverse` $reverse^)? `(` $inits `)`
+    (`xs` `(` $xs^ `:` type($xs) `)`)? attr-dict `:` type($inits) `->`
+    type($results) $body
+  }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
   let builders = [
-    OpBuilder<(ins "int64_t":$count, "mlir::ValueRange":$inits)>
+    OpBuilder<(ins "int64_t":$count, "mlir::ValueRange":$inits)>,
+    OpBuilder<(ins "int64_t":$count, "mlir::ValueRange":$inits,
+                   "mlir::ValueRange":$xs, "mlir::TypeRange":$ysSliceTypes,
+                   "bool":$reverse)>
   ];
+  let extraClassDeclaration = [{
+    unsigned getNumCarried() { return getInits().size(); }
+    mlir::ResultRange getCarriedResults() {
+      return getResults().take_front(getNumCarried());
+    }
+    mlir::ResultRange getCollectedResults() {
+      return getResults().drop_front(getNumCarried());
+    }
+    mlir::Block &getBodyBlock() { return getBody().front(); }
+    /// Block arguments that see slices of `xs`.
+    mlir::Block::BlockArgListType getSliceArguments() {
+      return getBodyBlock().getArguments().drop_front(getNumCarried());
+    }
+  }];
 }
 
 def Mimo_YieldOp : Mimo_Op<"yield", [Pure, Terminator, ReturnLike,
@@ -201,7 +255,9 @@ def Mimo_AttentionOp : Mimo_ComputeOp<"attention"> {
     `kv_heads < heads`). `causal` masks future tokens; `segment`, when
     non-zero, keeps attention inside consecutive segments of that many tokens
     (one image's patches in a ViT). With `rope_theta`, rotary position
-    embeddings are applied to queries and keys first.
+    embeddings are applied to queries and keys first. The optional second
+    result is the per-row log-sum-exp `[tokens, heads]` (f32) that the
+    backward reads; `mimo-generate-backward` asks for it.
 
     ```mlir
     %o = mimo.attention %q, %k, %v {heads = 8 : i64, kv_heads = 2 : i64,
@@ -213,7 +269,7 @@ def Mimo_AttentionOp : Mimo_ComputeOp<"attention"> {
       Mimo_FloatTensor:$value, I64Attr:$heads, I64Attr:$kv_heads,
       UnitAttr:$causal, DefaultValuedAttr<I64Attr, "0">:$segment,
       OptionalAttr<F64Attr>:$rope_theta);
-  let results = (outs Mimo_FloatTensor:$result);
+  let results = (outs Mimo_FloatTensor:$result, Optional<RankedTensorOf<[F32]>>:$lse);
   let assemblyFormat =
       "$query `,` $key `,` $value attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -337,6 +393,154 @@ def Mimo_CrossEntropyOp : Mimo_ComputeOp<"cross_entropy"> {
   let results = (outs 0DTensorOf<[F32]>:$loss, 0DTensorOf<[F32]>:$count);
   let assemblyFormat =
       "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Backward (created by mimo-generate-backward)
+//===----------------------------------------------------------------------===//
+
+class Mimo_GradOp<string mnemonic, list<Trait> traits = []>
+    : Mimo_Op<mnemonic, !listconcat(traits, [Pure])>;
+
+def Mimo_ParamGradOp : Mimo_Op<"param_grad", [HasParent<"ModuleOp">]> {
+  let summary = "the gradient of a parameter, accumulated over microbatches";
+  let description = [{
+    In a backward module: `gradient` is the gradient of the forward module's
+    parameter `name` (same type) for this microbatch; the lowering adds it to
+    the parameter's gradient buffer.
+  }];
+  let arguments = (ins StrAttr:$name, Mimo_FloatTensor:$gradient);
+  let assemblyFormat = "$name `,` $gradient attr-dict `:` type($gradient)";
+}
+
+def Mimo_LinearGradOp : Mimo_GradOp<"linear_grad"> {
+  let summary = "input, weight and bias gradients of mimo.linear";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$input,
+      Mimo_FloatTensor:$weight,
+      DefaultValuedAttr<Mimo_TpSplitAttr, "::mimo::TpSplit::none">:$parallel,
+      UnitAttr:$transpose_weight, UnitAttr:$has_bias);
+  let results = (outs Mimo_FloatTensor:$input_grad,
+                      Mimo_FloatTensor:$weight_grad,
+                      Optional<Mimo_FloatTensor>:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Mimo_AttentionGradOp : Mimo_GradOp<"attention_grad"> {
+  let summary = "query, key and value gradients of mimo.attention";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$query,
+      Mimo_FloatTensor:$key, Mimo_FloatTensor:$value,
+      Mimo_FloatTensor:$output, RankedTensorOf<[F32]>:$lse,
+      I64Attr:$heads, I64Attr:$kv_heads, UnitAttr:$causal,
+      DefaultValuedAttr<I64Attr, "0">:$segment,
+      OptionalAttr<F64Attr>:$rope_theta);
+  let results = (outs Mimo_FloatTensor:$query_grad, Mimo_FloatTensor:$key_grad,
+                      Mimo_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $grad `,` $query `,` $key `,` $value `,` $output `,` $lse attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Mimo_LayerNormGradOp : Mimo_GradOp<"layer_norm_grad"> {
+  let summary = "input, gamma and beta gradients of mimo.layer_norm";
+  let description = [{
+    Recomputes the mean and inverse deviation from `input` (the same
+    deterministic reduction as the forward, so the result is identical to
+    keeping them).
+  }];
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$input,
+      Mimo_FloatTensor:$gamma, DefaultValuedAttr<F64Attr, "1.0e-5">:$eps);
+  let results = (outs Mimo_FloatTensor:$input_grad, Mimo_FloatTensor:$gamma_grad,
+                      Mimo_FloatTensor:$beta_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $gamma attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Mimo_RmsNormGradOp : Mimo_GradOp<"rms_norm_grad"> {
+  let summary = "input and gamma gradients of mimo.rms_norm";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$input,
+      Mimo_FloatTensor:$gamma, DefaultValuedAttr<F64Attr, "1.0e-5">:$eps);
+  let results = (outs Mimo_FloatTensor:$input_grad, Mimo_FloatTensor:$gamma_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $gamma attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Mimo_GeluGradOp : Mimo_GradOp<"gelu_grad", [SameOperandsAndResultType]> {
+  let summary = "input gradient of mimo.gelu";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$input);
+  let results = (outs Mimo_FloatTensor:$input_grad);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($input_grad)";
+}
+
+def Mimo_SwigluGradOp : Mimo_GradOp<"swiglu_grad", [SameOperandsAndResultType]> {
+  let summary = "gate and up gradients of mimo.swiglu";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$gate,
+                       Mimo_FloatTensor:$up);
+  let results = (outs Mimo_FloatTensor:$gate_grad, Mimo_FloatTensor:$up_grad);
+  let assemblyFormat = "$grad `,` $gate `,` $up attr-dict `:` type($gate_grad)";
+}
+
+def Mimo_EmbeddingGradOp : Mimo_GradOp<"embedding_grad"> {
+  let summary = "table gradient of mimo.embedding (scatter-add of rows)";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_IdTensor:$ids,
+      DefaultValuedAttr<Mimo_TpSplitAttr, "::mimo::TpSplit::none">:$parallel);
+  let results = (outs Mimo_FloatTensor:$table_grad);
+  let assemblyFormat =
+      "$grad `,` $ids attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Mimo_PatchEmbedGradOp : Mimo_GradOp<"patch_embed_grad"> {
+  let summary = "weight, bias, position and class-token gradients of mimo.patch_embed";
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_FloatTensor:$pixels,
+                       I64Attr:$patch_size);
+  let results = (outs Mimo_FloatTensor:$weight_grad, Mimo_FloatTensor:$bias_grad,
+                      Mimo_FloatTensor:$positions_grad,
+                      Optional<Mimo_FloatTensor>:$class_tokens_grad);
+  let assemblyFormat =
+      "$grad `,` $pixels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Mimo_MergeModalitiesGradOp : Mimo_GradOp<"merge_modalities_grad"> {
+  let summary = "text and source gradients of mimo.merge_modalities";
+  let description = [{
+    Routes the sequence gradient back: rows at placeholder positions go, in
+    order, to their source; the others to the text (zero at placeholders).
+  }];
+  let arguments = (ins Mimo_FloatTensor:$grad, Mimo_IdTensor:$ids,
+                       DenseI64ArrayAttr:$placeholder_ids);
+  let results = (outs Mimo_FloatTensor:$text_grad,
+                      Variadic<Mimo_FloatTensor>:$source_grads);
+  let assemblyFormat =
+      "$grad `,` $ids attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Mimo_CrossEntropyGradOp : Mimo_GradOp<"cross_entropy_grad"> {
+  let summary = "logits gradient of mimo.cross_entropy";
+  let description = [{
+    `loss_grad` (0-d f32) scales the gradient of the summed loss: it carries
+    1 / (loss tokens summed over the data-parallel group), which makes the
+    loss per token for every plan.
+  }];
+  let arguments = (ins Mimo_FloatTensor:$logits, Mimo_IdTensor:$labels,
+      0DTensorOf<[F32]>:$loss_grad,
+      DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+      DefaultValuedAttr<Mimo_TpSplitAttr, "::mimo::TpSplit::none">:$parallel);
+  let results = (outs Mimo_FloatTensor:$logits_grad);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $loss_grad attr-dict `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
 }
 
