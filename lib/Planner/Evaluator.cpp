@@ -195,7 +195,7 @@ struct Evaluator::Impl {
                           PipelineMode mode, double &noP2p) const {
     PipelineResult r = simulatePipeline(ps, m, v, mode, record);
     noP2p = r.makespan;
-    if (ps.fwd.size() > 1) {
+    if (ps.fwd.size() > 1 && ev.detailed) {
       PipelineStages z = ps;
       std::fill(z.p2p.begin(), z.p2p.end(), 0.0);
       noP2p = simulatePipeline(z, m, v, mode, false).makespan;

@@ -25,6 +25,7 @@ void buildOrders(int64_t S, int64_t m, int64_t V, PipelineMode mode,
   orders.assign(S, {});
   for (int64_t s = 0; s < S; ++s) {
     auto &t = orders[s].tasks;
+    t.reserve(size_t(2 * m * V));
     auto task = [&](bool fwd, int64_t mb, int64_t chunk) {
       PipelineTask x;
       x.stage = int32_t(s);
@@ -117,9 +118,14 @@ PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
   for (const Order &o : orders)
     remaining += o.tasks.size();
 
+  // Sweeps alternate direction: forwards flow up the stages, backwards down,
+  // so each sweep carries a wave across the whole pipeline.
+  bool ascending = true;
+  int idleSweeps = 0;
   while (remaining > 0) {
     bool progress = false;
-    for (int64_t s = 0; s < S; ++s) {
+    for (int64_t k = 0; k < S; ++k) {
+      int64_t s = ascending ? k : S - 1 - k;
       auto &tasks = orders[size_t(s)].tasks;
       while (next[size_t(s)] < tasks.size()) {
         PipelineTask &t = tasks[next[size_t(s)]];
@@ -164,8 +170,12 @@ PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
         progress = true;
       }
     }
-    if (!progress)
-      return r; // deadlock: an order bug; r.ok stays false
+    // Two sweeps in opposite directions with nothing ready: a deadlock (an
+    // order bug); r.ok stays false.
+    idleSweeps = progress ? 0 : idleSweeps + 1;
+    if (idleSweeps >= 2)
+      return r;
+    ascending = !ascending;
   }
   r.stageEnd = free;
   for (int64_t s = 0; s < S; ++s)

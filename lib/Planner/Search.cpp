@@ -223,25 +223,47 @@ void Searcher::searchHomogeneous() {
         }
         result.searched += int64_t(llmOpts.size()) * 2;
         for (auto &entry : byShared) {
+          const std::vector<Plan> &plans = entry.second;
           // The first plan of each group has no recompute and no offload:
-          // if it fits, every other option only adds time.
+          // if it fits, every other option only adds time. If the plan
+          // saving the most memory does not fit, none does.
+          Evaluation plain = ev.evaluate(plans.front());
+          ++result.evaluated;
+          if (plain.invalid)
+            continue;
+          if (plain.feasible) {
+            ++result.feasible;
+            all.push_back(std::move(plain));
+            continue;
+          }
+          const Plan *leanest = &plans.front();
+          auto saving = [](const Plan &p) {
+            int score = 0;
+            for (const ModulePlan &m : p.modules)
+              score += (m.recompute.kind == RecomputeKind::Full ? 2 : 0) +
+                       (m.offloadOptimizer ? 1 : 0);
+            return score;
+          };
+          for (const Plan &p : plans)
+            if (saving(p) > saving(*leanest))
+              leanest = &p;
+          Evaluation lean = ev.evaluate(*leanest);
+          ++result.evaluated;
+          if (!lean.feasible)
+            continue;
           std::vector<Evaluation> evals;
-          for (const Plan &p : entry.second) {
+          for (const Plan &p : plans) {
+            if (&p == &plans.front() || &p == leanest)
+              continue;
             Evaluation e = ev.evaluate(p);
             ++result.evaluated;
-            bool plainFits = evals.empty() && !e.invalid && e.feasible;
-            if (!e.invalid)
+            if (e.feasible)
               evals.push_back(std::move(e));
-            if (plainFits)
-              break;
           }
+          evals.push_back(std::move(lean));
           std::sort(evals.begin(), evals.end(), betterEvaluation);
-          for (Evaluation &e : evals)
-            if (e.feasible) {
-              ++result.feasible;
-              all.push_back(std::move(e));
-              break;
-            }
+          ++result.feasible;
+          all.push_back(std::move(evals.front()));
         }
       }
     }
@@ -429,7 +451,10 @@ SearchResult Searcher::run() {
       searchDisaggregated();
   }
   std::sort(all.begin(), all.end(), betterEvaluation);
-  for (const Evaluation &e : all) {
+  // Re-score what is reported with the detailed breakdown (same times).
+  ev.setDetailedBreakdown(true);
+  auto detail = [&](Evaluation &e) { e = ev.evaluate(e.plan); };
+  for (Evaluation &e : all) {
     if (!result.haveBest) {
       result.best = e;
       result.haveBest = true;
@@ -447,8 +472,10 @@ SearchResult Searcher::run() {
     bool dup = std::any_of(
         result.top.begin(), result.top.end(),
         [&](const Evaluation &t) { return planToJson(t.plan, -1) == text; });
-    if (!dup)
+    if (!dup) {
       result.top.push_back(e);
+      detail(result.top.back());
+    }
   }
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

@@ -49,6 +49,11 @@ public:
   /// Scores `plan` exactly as written.
   Evaluation evaluate(const Plan &plan, bool recordTimeline = false);
 
+  /// Whether breakdowns separate pipeline transfers from the bubble (one
+  /// more simulation per pipeline); the iteration time is the same either
+  /// way. On by default; the search turns it off and re-scores its results.
+  void setDetailedBreakdown(bool on) { detailed = on; }
+
   /// Structural checks only: "" when the plan fits the model and cluster.
   std::string validate(const Plan &plan) const;
 
@@ -83,6 +88,7 @@ private:
   size_t llmIdx = 0;
   int64_t vocabSize = 0;
   std::string profileError;
+  bool detailed = true;
 };
 
 /// Bytes shown as GB in reports: 2^30, as PyTorch's memory counters report.
