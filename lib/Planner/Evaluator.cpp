@@ -882,6 +882,14 @@ Evaluation Evaluator::evaluate(const Plan &plan, bool recordTimeline) {
                   peak / kBytesPerGB, hw.hbmBytes / kBytesPerGB);
     out.reason = buf;
     out.feasible = false;
+  } else if (mem.offloaded > hw.hostBytes) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf),
+                  "memory: the peak rank offloads %.1f GB, the host has "
+                  "%.1f GB per GPU",
+                  mem.offloaded / kBytesPerGB, hw.hostBytes / kBytesPerGB);
+    out.reason = buf;
+    out.feasible = false;
   } else {
     out.feasible = true;
   }

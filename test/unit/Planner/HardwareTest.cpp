@@ -100,6 +100,20 @@ TEST(Hardware, CalibrationErrorsNameFileFieldValue) {
   EXPECT_EQ(hardwareToJson(hw), hardwareToJson(before));
 }
 
+TEST(Hardware, ShippedExamplesLoad) {
+  Cluster c;
+  std::string err;
+  ASSERT_TRUE(loadClusterFile(
+      std::string(MIMO_HARDWARE_DIR) + "/clusters/64xh100.json", c, err))
+      << err;
+  EXPECT_EQ(c.gpus, 64);
+  ASSERT_TRUE(applyCalibrationFile(std::string(MIMO_HARDWARE_DIR) +
+                                       "/calibration/h100-example.json",
+                                   c.hardware, err))
+      << err;
+  EXPECT_DOUBLE_EQ(c.hardware.hbmEfficiency, 0.88);
+}
+
 TEST(Hardware, UnknownNameSaysWhatExists) {
   Hardware hw;
   std::string err;
