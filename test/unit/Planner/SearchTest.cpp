@@ -56,6 +56,15 @@ TEST(Search, HeterogeneousBeatsHomogeneousOn64H100s) {
   EXPECT_LT(v->tp, r.bestHomogeneous.plan.find("vision")->tp);
 }
 
+TEST(Search, SixtyFourGpusInWellUnderASecond) {
+  // bench/planner measures ~0.2-0.5 s here; the bound leaves room for a
+  // loaded machine.
+  mimo::cost::ModelProfile prof =
+      referenceProfile("vit-1b", "llm-7b", 8192, 128);
+  SearchResult r = searchPlans(prof, cluster("h100-sxm", 64));
+  EXPECT_LT(r.seconds, 5.0);
+}
+
 TEST(Search, LongContextUsesContextParallelism) {
   mimo::cost::ModelProfile prof =
       referenceProfile("vit-1b", "llm-7b", 65536, 64);
