@@ -42,51 +42,60 @@ namespace {
 
 cl::opt<std::string> planInput(cl::Positional, cl::Required,
                                cl::desc("<spec.json>"),
-                               cl::sub(planSubCommand()));
+                               cl::sub(planSubCommand()),
+                               cl::cat(mimocCategory()));
 cl::opt<std::string>
     planHardware("hardware",
                  cl::desc("Hardware: a built-in name (h100-sxm, h200, cpu) "
                           "or a hardware JSON file"),
                  cl::value_desc("name|file"), cl::init(""),
-                 cl::sub(planSubCommand()));
+                 cl::sub(planSubCommand()), cl::cat(mimocCategory()));
 cl::opt<int64_t> planGpus("gpus", cl::desc("GPUs of the job"), cl::init(0),
-                          cl::sub(planSubCommand()));
+                          cl::sub(planSubCommand()), cl::cat(mimocCategory()));
 cl::opt<int64_t> planGpusPerNode("gpus-per-node", cl::desc("GPUs per node"),
-                                 cl::init(0), cl::sub(planSubCommand()));
+                                 cl::init(0), cl::sub(planSubCommand()),
+                                 cl::cat(mimocCategory()));
 cl::opt<std::string>
     planCluster("cluster",
                 cl::desc("Cluster JSON {hardware, gpus, gpus_per_node}; "
                          "flags given beside it take precedence"),
-                cl::value_desc("file"), cl::init(""),
-                cl::sub(planSubCommand()));
+                cl::value_desc("file"), cl::init(""), cl::sub(planSubCommand()),
+                cl::cat(mimocCategory()));
 cl::opt<int64_t> planGbs("gbs", cl::desc("Override the global batch size"),
-                         cl::init(0), cl::sub(planSubCommand()));
+                         cl::init(0), cl::sub(planSubCommand()),
+                         cl::cat(mimocCategory()));
 cl::opt<int64_t> planSeq("seq", cl::desc("Override the sequence length"),
-                         cl::init(0), cl::sub(planSubCommand()));
+                         cl::init(0), cl::sub(planSubCommand()),
+                         cl::cat(mimocCategory()));
 cl::opt<int64_t> planTop("top", cl::desc("Plans listed (default 5)"),
-                         cl::init(5), cl::sub(planSubCommand()));
+                         cl::init(5), cl::sub(planSubCommand()),
+                         cl::cat(mimocCategory()));
 cl::opt<std::string>
     planLayouts("layouts",
                 cl::desc("Comma-separated layouts to search (default: "
                          "homogeneous,colocated,disaggregated)"),
-                cl::init(""), cl::sub(planSubCommand()));
+                cl::init(""), cl::sub(planSubCommand()),
+                cl::cat(mimocCategory()));
 cl::opt<std::string> planEvaluate("evaluate",
                                   cl::desc("Score this plan.json as written"),
                                   cl::value_desc("plan"), cl::init(""),
-                                  cl::sub(planSubCommand()));
+                                  cl::sub(planSubCommand()),
+                                  cl::cat(mimocCategory()));
 cl::opt<bool> planJson("json", cl::desc("Print one JSON object"),
-                       cl::init(false), cl::sub(planSubCommand()));
+                       cl::init(false), cl::sub(planSubCommand()),
+                       cl::cat(mimocCategory()));
 cl::opt<std::string>
     planTrace("trace",
               cl::desc("Write a Chrome/Perfetto trace of the predicted "
                        "timeline (best plan, or the evaluated one)"),
-              cl::value_desc("file"), cl::init(""), cl::sub(planSubCommand()));
+              cl::value_desc("file"), cl::init(""), cl::sub(planSubCommand()),
+              cl::cat(mimocCategory()));
 cl::opt<std::string>
     planCalibration("calibration",
                     cl::desc("JSON overriding hardware figures with "
                              "measurements"),
                     cl::value_desc("file"), cl::init(""),
-                    cl::sub(planSubCommand()));
+                    cl::sub(planSubCommand()), cl::cat(mimocCategory()));
 
 int fail(const std::string &message) {
   llvm::errs() << "mimoc plan: " << message << "\n";
@@ -213,7 +222,11 @@ int runPlan() {
     else
       printEvaluationReport(os, e, *profile);
     llvm::outs() << os.str();
-    return e.invalid ? 0 : writeTrace(e);
+    // A plan that breaks a rule of the model or cluster is bad input; one
+    // that only runs out of memory is a valid answer ("feasible": false).
+    if (e.invalid)
+      return fail(planEvaluate + ": " + e.reason);
+    return writeTrace(e);
   }
 
   SearchResult result = searchPlans(*profile, cluster, options);
