@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "JsonObject.h"
 #include "mimo/Spec/Spec.h"
 
 #include <nlohmann/json.hpp>
@@ -83,20 +84,8 @@ std::optional<Spec> importHfConfig(const std::string &text,
                                    const HfImportOptions &options,
                                    std::vector<SpecError> &errors) {
   json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error &e) {
-    std::string what = e.what();
-    auto pos = what.find("parse error");
-    errors.push_back(
-        {"", "invalid JSON: " +
-                 (pos == std::string::npos ? what : what.substr(pos))});
+  if (!parseJsonObject(text, root, errors))
     return std::nullopt;
-  }
-  if (!root.is_object()) {
-    errors.push_back({"", "expected a JSON object"});
-    return std::nullopt;
-  }
   for (const char *key : {"vision_config", "text_config"}) {
     if (!root.contains(key) || !root[key].is_object()) {
       errors.push_back({key, "expected an object (a LLaVA-style config has "

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "JsonObject.h"
 #include "mimo/Spec/Spec.h"
 
 #include <nlohmann/json.hpp>
@@ -388,12 +389,10 @@ void checkModel(Spec &spec, std::vector<SpecError> &errors) {
 
 } // namespace
 
-std::optional<Spec> parseSpec(const std::string &text,
-                              const ImportOptions &options,
-                              std::vector<SpecError> &errors) {
-  json root;
+bool parseJsonObject(const std::string &text, json &out,
+                     std::vector<SpecError> &errors) {
   try {
-    root = json::parse(text);
+    out = json::parse(text);
   } catch (const json::parse_error &e) {
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
@@ -401,12 +400,21 @@ std::optional<Spec> parseSpec(const std::string &text,
     errors.push_back(
         {"", "invalid JSON: " +
                  (pos == std::string::npos ? what : what.substr(pos))});
-    return std::nullopt;
+    return false;
   }
-  if (!root.is_object()) {
-    errors.push_back({"", "expected a JSON object, got " + describe(root)});
-    return std::nullopt;
+  if (!out.is_object()) {
+    errors.push_back({"", "expected a JSON object, got " + describe(out)});
+    return false;
   }
+  return true;
+}
+
+std::optional<Spec> parseSpec(const std::string &text,
+                              const ImportOptions &options,
+                              std::vector<SpecError> &errors) {
+  json root;
+  if (!parseJsonObject(text, root, errors))
+    return std::nullopt;
   Spec spec;
   ObjectReader top(root, "", errors);
   std::optional<int64_t> version = top.integer("mimo_spec", true, 0, 1 << 20);

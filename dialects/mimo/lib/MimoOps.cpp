@@ -816,23 +816,36 @@ int64_t PatchEmbedOp::getTokensPerImage() {
   return tensorType(getPositions()).getDimSize(0);
 }
 
-LogicalResult PatchEmbedOp::verify() {
-  if (failed(expectRank(*this, getPixels(), 4, "pixels")) ||
-      failed(expectRank(*this, getWeight(), 2, "weight")) ||
-      failed(expectRank(*this, getPositions(), 2, "positions")) ||
-      failed(expectSameFloatElementType(*this)))
+/// Pixels `[images, channels, height, width]` cut into patches of
+/// `patchSize`, projected by `weight` `[channels * patch^2, hidden]` (which
+/// `what` names in messages).
+static LogicalResult verifyPatchGeometry(Operation *op, Value pixels,
+                                         IntegerAttr patchSize, Value weight,
+                                         StringRef what) {
+  if (failed(expectRank(op, pixels, 4, "pixels")) ||
+      failed(expectRank(op, weight, 2, what)))
     return failure();
-  int64_t p = getPatchSizeAttr().getInt();
+  int64_t p = patchSize.getInt();
   if (p < 1)
-    return emitOpError() << "patch_size must be at least 1, got " << p;
-  ArrayRef<int64_t> px = tensorType(getPixels()).getShape();
+    return op->emitOpError() << "patch_size must be at least 1, got " << p;
+  ArrayRef<int64_t> px = tensorType(pixels).getShape();
   if (px[2] % p != 0 || px[3] % p != 0)
-    return emitOpError() << "image size " << px[2] << "x" << px[3]
-                         << " must be divisible by patch_size (" << p << ")";
+    return op->emitOpError()
+           << "image size " << px[2] << "x" << px[3]
+           << " must be divisible by patch_size (" << p << ")";
+  int64_t hidden = tensorType(weight).getDimSize(1);
+  return expectShape(op, weight, {px[1] * p * p, hidden}, what);
+}
+
+LogicalResult PatchEmbedOp::verify() {
+  if (failed(expectRank(*this, getPositions(), 2, "positions")) ||
+      failed(expectSameFloatElementType(*this)) ||
+      failed(verifyPatchGeometry(*this, getPixels(), getPatchSizeAttr(),
+                                 getWeight(), "weight")))
+    return failure();
+  ArrayRef<int64_t> px = tensorType(getPixels()).getShape();
   int64_t hidden = tensorType(getWeight()).getDimSize(1);
-  if (failed(
-          expectShape(*this, getWeight(), {px[1] * p * p, hidden}, "weight")) ||
-      failed(expectShape(*this, getBias(), {hidden}, "bias")))
+  if (failed(expectShape(*this, getBias(), {hidden}, "bias")))
     return failure();
   int64_t cls = 0;
   if (getClassTokens()) {
@@ -982,23 +995,16 @@ LogicalResult EmbeddingGradOp::verify() {
 }
 
 LogicalResult PatchEmbedGradOp::verify() {
-  if (failed(expectRank(*this, getPixels(), 4, "pixels")) ||
-      failed(expectRank(*this, getWeightGrad(), 2, "weight_grad")))
+  if (failed(verifyPatchGeometry(*this, getPixels(), getPatchSizeAttr(),
+                                 getWeightGrad(), "weight_grad")))
     return failure();
   int64_t p = getPatchSizeAttr().getInt();
-  if (p < 1)
-    return emitOpError() << "patch_size must be at least 1, got " << p;
   ArrayRef<int64_t> px = tensorType(getPixels()).getShape();
-  if (px[2] % p != 0 || px[3] % p != 0)
-    return emitOpError() << "image size " << px[2] << "x" << px[3]
-                         << " must be divisible by patch_size (" << p << ")";
   int64_t hidden = tensorType(getWeightGrad()).getDimSize(1);
   int64_t cls =
       getClassTokensGrad() ? tensorType(getClassTokensGrad()).getDimSize(0) : 0;
   int64_t perImage = (px[2] / p) * (px[3] / p) + cls;
-  if (failed(expectShape(*this, getWeightGrad(), {px[1] * p * p, hidden},
-                         "weight_grad")) ||
-      failed(expectShape(*this, getBiasGrad(), {hidden}, "bias_grad")) ||
+  if (failed(expectShape(*this, getBiasGrad(), {hidden}, "bias_grad")) ||
       failed(expectShape(*this, getPositionsGrad(), {perImage, hidden},
                          "positions_grad")) ||
       failed(expectShape(*this, getGrad(), {px[0] * perImage, hidden}, "grad")))
