@@ -215,6 +215,16 @@ OpCost attentionCost(const OpDesc &op, const CostContext &c) {
   else
     r.savedActivationBytes +=
         b * heads * segments * seg * seg / double(c.cp); // softmax output
+  if (op.rope) {
+    // Rotating q and k reads and writes them once more; about 6 FLOPs per
+    // element (two multiplies and an add per rotated pair, forward and
+    // inverse in the backward). Not model FLOPs.
+    const double rotated = t * (heads + kvHeads) * d;
+    r.execFwdFlops += 6.0 * rotated;
+    r.execBwdFlops += 6.0 * rotated;
+    r.bytesRead += b * rotated;
+    r.bytesWritten += b * rotated;
+  }
   r.isMatmul = true;
   r.gemmM = static_cast<int64_t>(std::min(seg, t));
   r.gemmN = static_cast<int64_t>(seg);

@@ -232,6 +232,22 @@ TEST(CostTest, CausalAttentionExecutesHalfTheScores) {
   EXPECT_DOUBLE_EQ(c.execBwdFlops, 2.5 * c.execFwdFlops);
 }
 
+TEST(CostTest, RopeAddsMemoryTrafficNotModelFlops) {
+  cost::OpDesc attn;
+  attn.kind = cost::OpKind::Attention;
+  attn.tokens = 256;
+  attn.heads = 8;
+  attn.kvHeads = 2;
+  attn.headDim = 64;
+  cost::OpCost plain = cost::computeOpCost(attn, {});
+  attn.rope = true;
+  cost::OpCost rope = cost::computeOpCost(attn, {});
+  EXPECT_DOUBLE_EQ(rope.fwdFlops, plain.fwdFlops);
+  double rotated = 256.0 * (8 + 2) * 64; // q and k elements
+  EXPECT_DOUBLE_EQ(rope.bytesRead - plain.bytesRead, 2 * rotated);
+  EXPECT_DOUBLE_EQ(rope.execFwdFlops - plain.execFwdFlops, 6 * rotated);
+}
+
 TEST(CostTest, SegmentedAttentionCostsPerSegment) {
   cost::OpDesc attn;
   attn.kind = cost::OpKind::Attention;

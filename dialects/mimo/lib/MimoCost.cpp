@@ -106,6 +106,7 @@ cost::OpDesc AttentionOp::getOpDesc() {
   d.kvHeads = getKvHeads();
   d.headDim = getHeadDim();
   d.causal = getCausal();
+  d.rope = static_cast<bool>(getRopeThetaAttr());
   d.segment = getSegment();
   d.split = cost::TpSplit::Column;
   return d;

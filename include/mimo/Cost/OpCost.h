@@ -46,7 +46,7 @@ enum class TpSplit {
 /// Shape description of one op. Which fields matter depends on `kind`:
 ///  Param:           numel, split (how its consumer shards it)
 ///  Linear:          tokens, in, out, bias, split
-///  Attention:       tokens, heads, kvHeads, headDim, causal, segment (0 =
+///  Attention:       tokens, heads, kvHeads, headDim, causal, rope, segment (0 =
 ///                   whole sequence; otherwise attention stays inside
 ///                   consecutive segments, e.g. one image's patches)
 ///  LayerNorm/RmsNorm: tokens, in (hidden)
@@ -77,6 +77,7 @@ struct OpDesc {
   int64_t imageTokens = 0;
   bool bias = false;
   bool causal = false;
+  bool rope = false; ///< Attention: rotary embeddings applied to q and k
   /// Linear only: an earlier column-parallel linear reads the same input, so
   /// the input-side collective (the gradient all-reduce, or the sequence-
   /// parallel all-gather) is done once for both (Megatron sums the q/k/v
