@@ -27,6 +27,9 @@ int runImportHf();
 llvm::cl::SubCommand &planSubCommand();
 int runPlan();
 
+llvm::cl::SubCommand &buildMimortSubCommand();
+int runBuildMimort();
+
 } // namespace mimo::tools
 
 #endif // MIMO_TOOLS_MIMOC_COMMANDS_H

@@ -3,6 +3,7 @@
 //   mimoc import SPEC.json            print the model as mimo IR
 //   mimoc import-hf config.json       a Hugging Face LLaVA config as a spec
 //   mimoc plan SPEC --hardware ...    search parallel plans
+//   mimoc build-mimort PROGRAM.mlir   a trainer from a mimort program
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
 #ifdef MIMO_HAVE_PLAN_COMMAND
       {planSubCommand(), runPlan},
 #endif
+      {buildMimortSubCommand(), runBuildMimort},
   };
   for (Entry &e : entries)
     llvm::cl::HideUnrelatedOptions(mimocCategory(), e.sub);

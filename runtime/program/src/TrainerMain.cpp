@@ -1,0 +1,213 @@
+//===- TrainerMain.cpp - The main of every generated trainer --------------===//
+
+#include "mimo/program/Context.h"
+#include "mimo/program/Program.h"
+
+#include "mimo/runtime/Checkpoint.h"
+#include "mimo/runtime/Fatal.h"
+#include "mimo/runtime/StepLogger.h"
+#include "mimo/runtime/TrainerOptions.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+namespace mimo::program {
+
+namespace {
+
+using rt::Status;
+using rt::StatusOr;
+
+bool isCheckpointed(rt::MemoryCategory c) {
+  return c == rt::MemoryCategory::Params || c == rt::MemoryCategory::Optimizer;
+}
+
+rt::DataType dataTypeOf(kernels::DType t) {
+  switch (t) {
+  case kernels::DType::BF16:
+    return rt::DataType::BF16;
+  case kernels::DType::I32:
+    return rt::DataType::I32;
+  case kernels::DType::I64:
+    return rt::DataType::I64;
+  case kernels::DType::U8:
+    return rt::DataType::U8;
+  case kernels::DType::F32:
+    break;
+  }
+  return rt::DataType::F32;
+}
+
+std::string shardName(int rank) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "rank%05d.safetensors", rank);
+  return buf;
+}
+
+/// Params and optimizer state of every rank, the data position and the RNG
+/// state, as of the end of `step`.
+Status saveState(ProgramContext &ctx, const std::string &root,
+                 std::int64_t step) {
+  rt::SafetensorsWriter writer;
+  for (ProgramContext::Slot &s : ctx.slots()) {
+    if (!isCheckpointed(s.desc.category))
+      continue;
+    if (!s.buffer.valid())
+      return rt::failedPrecondition("buffer '" + s.desc.name +
+                                    "' is offloaded at a step boundary");
+    std::vector<unsigned char> host(s.buffer.bytes());
+    MIMO_RETURN_IF_ERROR(ctx.device().copy(
+        host.data(), s.buffer.data(), host.size(), rt::CopyKind::DeviceToHost));
+    MIMO_RETURN_IF_ERROR(writer.add(s.desc.name, dataTypeOf(s.desc.dtype),
+                                    s.desc.shape, host.data(), host.size()));
+  }
+  rt::CheckpointMetadata meta;
+  meta.spec = ctx.desc().name;
+  meta.step = step;
+  meta.worldSize = ctx.world().size();
+  if (ctx.dataLoader())
+    meta.data = ctx.dataLoader()->position();
+  meta.rng.seed = ctx.seed();
+  meta.rng.offset = static_cast<std::uint64_t>(step);
+  std::string shard = shardName(ctx.world().rank());
+  return rt::saveCheckpoint(ctx.world(), root + "/" + rt::checkpointName(step),
+                            meta, {{shard, &writer}});
+}
+
+/// `dir` is a checkpoint, or a --save directory whose newest one is taken.
+StatusOr<rt::Checkpoint> openCheckpoint(const std::string &dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir + "/metadata.json", ec))
+    return rt::Checkpoint::load(dir);
+  MIMO_ASSIGN_OR_RETURN(auto all, rt::listCheckpoints(dir));
+  if (all.empty())
+    return rt::notFound(dir + ": no checkpoint (neither metadata.json nor "
+                              "step-* directories)");
+  return rt::Checkpoint::load(all.back().second);
+}
+
+Status restoreState(ProgramContext &ctx, const rt::Checkpoint &ckpt) {
+  const rt::CheckpointMetadata &meta = ckpt.metadata();
+  if (meta.worldSize != ctx.world().size())
+    return rt::invalidArgument(
+        ckpt.directory() + ": written by " + std::to_string(meta.worldSize) +
+        " ranks, this job has " + std::to_string(ctx.world().size()));
+  MIMO_ASSIGN_OR_RETURN(rt::SafetensorsReader reader,
+                        ckpt.openShard(shardName(ctx.world().rank())));
+  for (ProgramContext::Slot &s : ctx.slots()) {
+    if (!isCheckpointed(s.desc.category))
+      continue;
+    const rt::TensorInfo *info = reader.find(s.desc.name);
+    if (!info)
+      return rt::dataLoss(reader.path() + ": no tensor '" + s.desc.name + "'");
+    if (info->dtype != dataTypeOf(s.desc.dtype) || info->shape != s.desc.shape)
+      return rt::dataLoss(reader.path() + ": tensor '" + s.desc.name + "' is " +
+                          rt::dataTypeName(info->dtype) +
+                          rt::shapeToString(info->shape) +
+                          ", the program expects " +
+                          rt::dataTypeName(dataTypeOf(s.desc.dtype)) +
+                          rt::shapeToString(s.desc.shape));
+    std::vector<unsigned char> host(s.buffer.bytes());
+    MIMO_RETURN_IF_ERROR(reader.read(s.desc.name, host.data(), host.size()));
+    MIMO_RETURN_IF_ERROR(ctx.device().copy(
+        s.buffer.data(), host.data(), host.size(), rt::CopyKind::HostToDevice));
+  }
+  if (ctx.dataLoader())
+    MIMO_RETURN_IF_ERROR(ctx.dataLoader()->seek(meta.data));
+  return Status::success();
+}
+
+} // namespace
+
+int trainerMain(int argc, char **argv, ProgramFactory factory) {
+  Program program = factory();
+  ProgramDesc desc;
+  program.describe(&desc);
+  rt::TrainerOptions opts = rt::parseTrainerOptionsOrExit(argc, argv);
+
+  StatusOr<std::unique_ptr<rt::Communicator>> worldOr =
+      rt::createWorldCommunicator(&argc, &argv);
+  if (!worldOr.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0],
+                 worldOr.status().toString().c_str());
+    return 1;
+  }
+  rt::Communicator &world = **worldOr;
+  if (world.size() != desc.worldSize) {
+    // Every rank reports and exits; no collective is entered.
+    std::fprintf(stderr,
+                 "rank %d: program '%s' was built for a world of %d, but the "
+                 "job has %d ranks; launch it with mpirun -np %d\n",
+                 world.rank(), desc.name.c_str(), desc.worldSize, world.size(),
+                 desc.worldSize);
+    return 1;
+  }
+
+  std::uint64_t seed = opts.seed;
+  std::optional<rt::Checkpoint> checkpoint;
+  if (!opts.loadDir.empty()) {
+    StatusOr<rt::Checkpoint> loaded = openCheckpoint(opts.loadDir);
+    if (!loaded.ok())
+      rt::fatal(loaded.status().withContext("--load"));
+    checkpoint = std::move(*loaded);
+    seed = checkpoint->metadata().rng.seed;
+  }
+
+  StatusOr<std::unique_ptr<ProgramContext>> ctxOr =
+      ProgramContext::create(desc, world, seed, opts.dataDir);
+  if (!ctxOr.ok())
+    rt::fatal(ctxOr.status());
+  ProgramContext &ctx = **ctxOr;
+  setCurrentContext(&ctx);
+
+  program.init();
+  std::int64_t firstStep = 1;
+  if (checkpoint) {
+    Status restored = restoreState(ctx, *checkpoint);
+    if (!restored.ok())
+      rt::fatal(restored.withContext("--load " + checkpoint->directory()));
+    firstStep = checkpoint->metadata().step + 1;
+  }
+
+  std::unique_ptr<rt::StepLogger> logger;
+  if (world.rank() == 0) {
+    rt::StepLoggerOptions logOpts;
+    logOpts.totalSteps = opts.steps;
+    logOpts.logEvery = opts.logEvery;
+    logOpts.jsonPath = opts.jsonLog;
+    StatusOr<std::unique_ptr<rt::StepLogger>> made =
+        rt::StepLogger::create(logOpts);
+    if (!made.ok())
+      rt::fatal(made.status().withContext("--json-log"));
+    logger = std::move(*made);
+  }
+
+  for (std::int64_t step = firstStep; step <= opts.steps; ++step) {
+    auto start = std::chrono::steady_clock::now();
+    float loss = program.step(step);
+    MIMO_CHECK_OK(ctx.device().synchronize());
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    if (logger) {
+      rt::StepRecord record;
+      record.step = step;
+      record.loss = loss;
+      record.stepMs = ms;
+      record.tflopsPerGpu =
+          ms > 0 ? desc.flopsPerStep / (ms * 1e-3) / world.size() / 1e12 : 0;
+      record.peakMemoryBytes = ctx.allocator().stats().peakTotal;
+      MIMO_CHECK_OK(logger->log(record));
+    }
+    bool save = !opts.saveDir.empty() &&
+                ((opts.saveEvery > 0 && step % opts.saveEvery == 0) ||
+                 step == opts.steps);
+    if (save)
+      MIMO_CHECK_OK(saveState(ctx, opts.saveDir, step).withContext("--save"));
+  }
+  setCurrentContext(nullptr);
+  return 0;
+}
+
+} // namespace mimo::program
