@@ -108,6 +108,12 @@ public:
   Status embeddingBackward(const TensorView &ids, const TensorView &dout,
                            const TensorView &dtable, int64_t v0,
                            int64_t v1) override;
+  Status mergeRowsForward(const TensorView &text, const TensorView &ids,
+                          int64_t placeholderId, const TensorView &source,
+                          const TensorView &out) override;
+  Status mergeRowsBackward(const TensorView &dout, const TensorView &ids,
+                           int64_t placeholderId, const TensorView &dtext,
+                           const TensorView &dsource) override;
   size_t patchEmbedWorkspaceBytes(const PatchEmbedParams &p,
                                   const TensorView &pixels) const override;
   Status patchEmbedForward(const PatchEmbedParams &p, const TensorView &pixels,

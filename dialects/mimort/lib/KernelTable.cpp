@@ -70,6 +70,10 @@ const KernelArg embFwdArgs[] = {Ids("ids"), T("table"), T("out"), I("v0"),
                                 I("v1")};
 const KernelArg embBwdArgs[] = {Ids("ids"), T("dout"), T("dtable"), I("v0"),
                                 I("v1")};
+const KernelArg mergeFwdArgs[] = {T("text"), Ids("ids"), I("placeholder_id"),
+                                  T("source"), T("out")};
+const KernelArg mergeBwdArgs[] = {T("dout"), Ids("ids"), I("placeholder_id"),
+                                  T("dtext"), T("dsource")};
 const KernelArg patchFwdArgs[] = {{"patch_embed", K::PatchEmbed, E::Any, 0},
                                   T("pixels"),
                                   T("w"),
@@ -86,6 +90,10 @@ const KernelArg patchBwdArgs[] = {{"patch_embed", K::PatchEmbed, E::Any, 0},
                                   Opt("dpos"),
                                   Opt("dcls"),
                                   WS("workspace")};
+const KernelArg mergeFwdArgs[] = {T("text", 1), Ids("ids"), I("placeholder_id"),
+                                  T("source"), T("out", 1)};
+const KernelArg mergeBwdArgs[] = {T("dout", 1), Ids("ids"), I("placeholder_id"),
+                                  T("dtext", 1), T("dsource")};
 const KernelArg ceFwdArgs[] = {T("logits"), Ids("labels"), T("loss_sum"),
                                Ids("count"), T("lse")};
 const KernelArg ceBwdArgs[] = {T("logits"), Ids("labels"), T("lse"),
@@ -127,6 +135,10 @@ const KernelInfo table[] = {
     {"rope_backward", "ropeBackward", ropeBwdArgs},
     {"embedding_forward", "embeddingForward", embFwdArgs},
     {"embedding_backward", "embeddingBackward", embBwdArgs},
+    {"merge_rows_forward", "mergeRowsForward", mergeFwdArgs},
+    {"merge_rows_backward", "mergeRowsBackward", mergeBwdArgs},
+    {"merge_rows_forward", "mergeRowsForward", mergeFwdArgs},
+    {"merge_rows_backward", "mergeRowsBackward", mergeBwdArgs},
     {"patch_embed_forward", "patchEmbedForward", patchFwdArgs},
     {"patch_embed_backward", "patchEmbedBackward", patchBwdArgs},
     {"cross_entropy_forward", "crossEntropyForward", ceFwdArgs},

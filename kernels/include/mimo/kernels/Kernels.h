@@ -210,6 +210,23 @@ public:
                                    const TensorView &dtable, int64_t v0,
                                    int64_t v1) = 0;
 
+  /// Places one source's rows into a token sequence: out [T, H] takes
+  /// text [T, H] at rows whose id (ids i32 [T]) is not placeholderId and the
+  /// rows of source [n, H], in order, at the n rows whose id is
+  /// placeholderId (an error when the count differs). out may alias text,
+  /// so several sources merge by chaining calls with different ids.
+  virtual Status mergeRowsForward(const TensorView &text, const TensorView &ids,
+                                  int64_t placeholderId,
+                                  const TensorView &source,
+                                  const TensorView &out) = 0;
+  /// dtext [T, H] = dout with the placeholderId rows zeroed and dsource
+  /// [n, H] = those rows in order; both overwritten. dtext may alias dout.
+  virtual Status mergeRowsBackward(const TensorView &dout,
+                                   const TensorView &ids,
+                                   int64_t placeholderId,
+                                   const TensorView &dtext,
+                                   const TensorView &dsource) = 0;
+
   /// pixels [N, C, H, W] -> out [N * T, hidden], T = classTokens + (H/p)(W/p).
   /// Patch vectors are channel-major (c, dy, dx) of length C*p*p, multiplied
   /// by w [C*p*p, hidden], plus b [hidden] (optional); class tokens cls
