@@ -90,10 +90,6 @@ const KernelArg patchBwdArgs[] = {{"patch_embed", K::PatchEmbed, E::Any, 0},
                                   Opt("dpos"),
                                   Opt("dcls"),
                                   WS("workspace")};
-const KernelArg mergeFwdArgs[] = {T("text", 1), Ids("ids"), I("placeholder_id"),
-                                  T("source"), T("out", 1)};
-const KernelArg mergeBwdArgs[] = {T("dout", 1), Ids("ids"), I("placeholder_id"),
-                                  T("dtext", 1), T("dsource")};
 const KernelArg ceFwdArgs[] = {T("logits"), Ids("labels"), T("loss_sum"),
                                Ids("count"), T("lse")};
 const KernelArg ceBwdArgs[] = {T("logits"), Ids("labels"), T("lse"),
@@ -135,8 +131,6 @@ const KernelInfo table[] = {
     {"rope_backward", "ropeBackward", ropeBwdArgs},
     {"embedding_forward", "embeddingForward", embFwdArgs},
     {"embedding_backward", "embeddingBackward", embBwdArgs},
-    {"merge_rows_forward", "mergeRowsForward", mergeFwdArgs},
-    {"merge_rows_backward", "mergeRowsBackward", mergeBwdArgs},
     {"merge_rows_forward", "mergeRowsForward", mergeFwdArgs},
     {"merge_rows_backward", "mergeRowsBackward", mergeBwdArgs},
     {"patch_embed_forward", "patchEmbedForward", patchFwdArgs},
