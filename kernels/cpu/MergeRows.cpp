@@ -20,9 +20,8 @@ Status validate(const char *K, const TensorView &seq, const char *seqName,
   MIMO_RETURN_IF_ERROR(
       checkTensor(K, sourceName, source, DType::F32, {kAny, h}));
   const int32_t *id = ids.i32();
-  int64_t n = std::count_if(id, id + t, [&](int32_t v) {
-    return int64_t(v) == placeholderId;
-  });
+  int64_t n = std::count_if(
+      id, id + t, [&](int32_t v) { return int64_t(v) == placeholderId; });
   return checkThat(n == source.dim(0), K,
                    std::string(sourceName) + " has " +
                        std::to_string(source.dim(0)) + " rows but ids hold " +

@@ -28,4 +28,42 @@ def ConvertMimortToEmitC : Pass<"convert-mimort-to-emitc", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 
+def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
+  let summary = "Lower a world-1 mimo model with its backward to a mimort program";
+  let description = [{
+    Takes a `builtin.module` holding one `mimo.model` after
+    `mimo-generate-backward` and rewrites it into the per-rank program of a
+    world-1 plan: a `mimort.program`, one `mimort.grid` per module, the data
+    loader, one `mimort.buffer` per parameter, gradient, Adam moment,
+    activation and scratch value, and the entry points `@init` and `@step`.
+
+    Every mimo value gets a buffer: parameters `<module>.<name>` (params)
+    with `.grad` (grads) and `.m` / `.v` (optimizer), tensor values of
+    module bodies `<module>.v<N>` (activations), per-iteration buffers for
+    values inside a stack body, `[count, ...]` buffers for collected stack
+    results, and workspace buffers for recomputed statistics and kernel
+    workspaces. Module inputs alias the buffers that feed them: a backward
+    module's residuals are its forward module's results, a projector reads
+    its encoder's output, the LLM its projectors' outputs, and token ids,
+    labels and pixels are slices of the `mimort.next_batch` buffers.
+
+    Stacks become `scf.for` loops over layers, ops become `mimort.kernel`
+    calls (recomputing rotary embeddings, norm statistics and the
+    cross-entropy log-sum-exp in the backward), and `@step` runs the local
+    samples forward and backward, then the global-norm clip and one Adam
+    step per parameter with the per-token gradient scale. Plans with any
+    grid other than tp = cp = pp = dp = 1 are rejected: such IR must be
+    partitioned first.
+  }];
+  let options = [
+    Option<"dataSamples", "data-samples", "int64_t", /*default=*/"0",
+           "When positive, the synthetic data source is a fixed pool of this "
+           "many samples (the `samples` of `mimort.data`)">
+  ];
+  let dependentDialects = ["::mimo::mimort::MimortDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // MIMO_CONVERSION_PASSES_TD

@@ -1,0 +1,1209 @@
+//===- MimoToMimort.cpp - A world-1 mimo model to a mimort program --------===//
+//
+// Walks the model after mimo-generate-backward and writes the per-rank
+// program of a world-1 plan (docs/lowering.md, "convert-mimo-to-mimort"):
+// every mimo tensor value lives in a named buffer, every op becomes one or
+// more mimort.kernel calls on those buffers, stacks become scf.for loops
+// over layers, and @step strings the modules together around the data
+// loader and the optimizer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mimo/Conversion/Passes.h"
+#include "mimo/Dialect/Mimo/MimoDialect.h"
+#include "mimo/Dialect/Mimo/MimoOps.h"
+#include "mimo/Dialect/Mimort/MimortDialect.h"
+#include "mimo/Dialect/Mimort/MimortOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <string>
+
+namespace mimo {
+#define GEN_PASS_DEF_CONVERTMIMOTOMIMORT
+#include "mimo/Conversion/Passes.h.inc"
+} // namespace mimo
+
+using namespace mlir;
+using namespace mimo;
+namespace mrt = mimo::mimort;
+
+namespace {
+
+/// Where a mimo value lives: a declared buffer, or (for per-sample data)
+/// slice `sample` of one.
+struct Loc {
+  std::string sym;
+  bool perSample = false;
+};
+
+/// One parameter of a forward module and its buffers.
+struct Param {
+  std::string name; ///< "<module>.<param name>", the params buffer
+  mrt::BufferType type;
+  mimo::InitKind init;
+  double std;
+};
+
+class Lowering {
+public:
+  Lowering(mlir::ModuleOp top, ModelOp model, int64_t dataSamples)
+      : top(top), model(model), ctx(top.getContext()), b(ctx),
+        loc(model.getLoc()), dataSamples(dataSamples) {}
+
+  LogicalResult run();
+
+private:
+  // Declarations.
+  FailureOr<mrt::BufferType> bufferType(Operation *at, Type t);
+  std::string declare(StringRef name, mrt::BufferType type,
+                      mrt::MemoryCategory category);
+  FailureOr<std::string> declareFor(Value v, StringRef hint = {});
+  std::string scratch(StringRef what, ArrayRef<int64_t> shape, Type elem = {});
+
+  // Values.
+  Value get(StringRef sym);
+  Value materialize(Value v);
+  Value result(Value v) { return materialize(v); }
+  Value absent() {
+    return mrt::AbsentOp::create(b, loc, mrt::AbsentType::get(ctx));
+  }
+  Value i64(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
+  }
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  mrt::KernelOp kernel(StringRef name, ArrayRef<Value> args,
+                       ArrayRef<NamedAttribute> attrs = {});
+  void zero(Value buffer) { mrt::FillOp::create(b, loc, buffer, f32(0.0)); }
+  Value sqrtF32(Value x);
+
+  // Modules.
+  LogicalResult checkPlan();
+  LogicalResult collectParams();
+  LogicalResult lowerModule(mimo::ModuleOp m, StringRef paramModule);
+  LogicalResult lowerBlock(Block &block, StringRef paramModule);
+  LogicalResult lowerOp(Operation *op, StringRef paramModule);
+  LogicalResult lowerStack(StackOp stack, StringRef paramModule);
+  LogicalResult lowerStep();
+  void lowerInit();
+  double flopsPerStep();
+
+  mlir::ModuleOp top;
+  ModelOp model;
+  MLIRContext *ctx;
+  OpBuilder b;
+  Location loc;
+  int64_t dataSamples;
+
+  /// Where the next buffer declaration goes.
+  Operation *declPoint = nullptr;
+  llvm::StringSet<> usedNames;
+  llvm::StringMap<mrt::BufferType> bufferTypes;
+  /// Numbering of values per lowered module.
+  std::string module;
+  unsigned counter = 0;
+
+  std::vector<Param> params;
+  llvm::StringMap<size_t> paramIndex;
+
+  DenseMap<Value, Loc> locs;
+  /// mimort values usable at the current insertion point (scoped by hand
+  /// around loop bodies).
+  DenseMap<Value, Value> env;
+  Value sample; ///< the sample loop's induction variable
+  /// Locations of each lowered module's results.
+  llvm::StringMap<std::vector<Loc>> results;
+  std::string llmName;
+};
+
+//===----------------------------------------------------------------------===//
+// Declarations
+//===----------------------------------------------------------------------===//
+
+FailureOr<mrt::BufferType> Lowering::bufferType(Operation *at, Type t) {
+  auto tensor = dyn_cast<RankedTensorType>(t);
+  if (!tensor || !tensor.hasStaticShape())
+    return at->emitError() << "convert-mimo-to-mimort: needs a statically "
+                              "shaped tensor, got "
+                           << t;
+  Type elem = tensor.getElementType();
+  if (!elem.isF32() && !elem.isBF16() && !elem.isInteger(32))
+    return at->emitError() << "convert-mimo-to-mimort: element type " << elem
+                           << " has no mimort buffer (f32, bf16, i32)";
+  SmallVector<int64_t> shape(tensor.getShape());
+  if (shape.empty())
+    shape.push_back(1);
+  if (shape.size() > 5)
+    return at->emitError() << "convert-mimo-to-mimort: rank " << shape.size()
+                           << " exceeds the 5 of a mimort buffer";
+  return mrt::BufferType::get(ctx, shape, elem);
+}
+
+std::string Lowering::declare(StringRef name, mrt::BufferType type,
+                              mrt::MemoryCategory category) {
+  std::string sym = name.str();
+  for (unsigned n = 1; usedNames.contains(sym); ++n)
+    sym = (name + "." + Twine(n)).str();
+  usedNames.insert(sym);
+  bufferTypes[sym] = type;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(declPoint);
+  mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
+                        mrt::MemoryCategoryAttr::get(ctx, category),
+                        TypeAttr::get(type));
+  return sym;
+}
+
+FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
+  Operation *at =
+      v.getDefiningOp() ? v.getDefiningOp() : v.getParentBlock()->getParentOp();
+  auto type = bufferType(at, v.getType());
+  if (failed(type))
+    return failure();
+  std::string name = hint.empty() ? (module + ".v" + Twine(counter++)).str()
+                                  : (module + "." + hint).str();
+  std::string sym = declare(name, *type, mrt::MemoryCategory::Activations);
+  locs[v] = Loc{sym, false};
+  return sym;
+}
+
+std::string Lowering::scratch(StringRef what, ArrayRef<int64_t> shape,
+                              Type elem) {
+  if (!elem)
+    elem = Float32Type::get(ctx);
+  return declare((module + ".ws" + Twine(counter++) + "." + what).str(),
+                 mrt::BufferType::get(ctx, shape, elem),
+                 mrt::MemoryCategory::Workspace);
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+Value Lowering::get(StringRef sym) {
+  return mrt::GetOp::create(b, loc, bufferTypes.lookup(sym),
+                            FlatSymbolRefAttr::get(ctx, sym));
+}
+
+Value Lowering::materialize(Value v) {
+  if (Value m = env.lookup(v))
+    return m;
+  auto it = locs.find(v);
+  assert(it != locs.end() && "value without a buffer");
+  Value m = get(it->second.sym);
+  if (it->second.perSample) {
+    auto type = cast<mrt::BufferType>(m.getType());
+    auto sliced = mrt::BufferType::get(ctx, type.getShape().drop_front(),
+                                       type.getElementType());
+    m = mrt::SliceOp::create(b, loc, sliced, m, sample);
+  }
+  env[v] = m;
+  return m;
+}
+
+mrt::KernelOp Lowering::kernel(StringRef name, ArrayRef<Value> args,
+                               ArrayRef<NamedAttribute> attrs) {
+  auto op = mrt::KernelOp::create(b, loc, name, ValueRange(args));
+  for (const NamedAttribute &a : attrs)
+    op->setAttr(a.getName(), a.getValue());
+  return op;
+}
+
+/// Newton's iteration for sqrt(x), x >= 0, from (x + 1) / 2 (at or above
+/// the root): 64 steps reach f32 precision for any finite x. The EmitC
+/// lowering converts arith but not math, so there is no math.sqrt.
+Value Lowering::sqrtF32(Value x) {
+  Value half = f32(0.5), one = f32(1.0);
+  Value y0 = arith::MulFOp::create(b, loc,
+                                   arith::AddFOp::create(b, loc, x, one), half);
+  auto loop =
+      scf::ForOp::create(b, loc, index(0), index(64), index(1), ValueRange{y0});
+  b.setInsertionPointToStart(loop.getBody());
+  Value y = loop.getRegionIterArg(0);
+  Value q = arith::DivFOp::create(b, loc, x, y);
+  Value next =
+      arith::MulFOp::create(b, loc, arith::AddFOp::create(b, loc, y, q), half);
+  scf::YieldOp::create(b, loc, next);
+  b.setInsertionPointAfter(loop);
+  return loop.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Checks and parameters
+//===----------------------------------------------------------------------===//
+
+LogicalResult Lowering::checkPlan() {
+  for (mimo::ModuleOp m : model.getModules()) {
+    auto p = m.getParallelAttr();
+    if (!p)
+      continue;
+    if (p.getTp() != 1 || p.getCp() != 1 || p.getPp() != 1 || p.getDp() != 1)
+      return m.emitError()
+             << "convert-mimo-to-mimort: module '" << m.getSymName()
+             << "' has grid [tp = " << p.getTp() << ", cp = " << p.getCp()
+             << ", pp = " << p.getPp() << ", dp = " << p.getDp()
+             << "]; this pass lowers world-1 programs only, the IR must be "
+                "partitioned first (mimo-partition, mimo-pipeline)";
+  }
+  if (auto plan = model.getPlanAttr(); plan && plan.getWorld() != 1)
+    return model.emitError()
+           << "convert-mimo-to-mimort: the plan has world " << plan.getWorld()
+           << "; this pass lowers world-1 programs only, the IR must be "
+              "partitioned first";
+  return success();
+}
+
+LogicalResult Lowering::collectParams() {
+  for (mimo::ModuleOp m : model.getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue;
+    WalkResult r = m.getBody().walk([&](ParamOp p) -> WalkResult {
+      if (p->getParentOfType<StackOp>())
+        return p.emitError()
+               << "convert-mimo-to-mimort: parameter '" << p.getName()
+               << "' is declared inside a stack; run "
+                  "mimo-generate-backward first (it hoists "
+                  "stacked parameters)";
+      std::string name = (m.getSymName() + "." + p.getName()).str();
+      if (paramIndex.count(name))
+        return WalkResult::advance();
+      auto type = bufferType(p, p.getType());
+      if (failed(type))
+        return WalkResult::interrupt();
+      paramIndex[name] = params.size();
+      params.push_back({name, *type, p.getInit(),
+                        p.getStd() ? p.getStd()->convertToDouble() : 0.02});
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      return failure();
+  }
+  for (const Param &p : params) {
+    usedNames.insert(p.name);
+    bufferTypes[p.name] = p.type;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(declPoint);
+    for (auto [suffix, cat] : {std::pair<StringRef, mrt::MemoryCategory>{
+                                   "", mrt::MemoryCategory::Params},
+                               {".grad", mrt::MemoryCategory::Grads},
+                               {".m", mrt::MemoryCategory::Optimizer},
+                               {".v", mrt::MemoryCategory::Optimizer}}) {
+      std::string sym = p.name + suffix.str();
+      usedNames.insert(sym);
+      bufferTypes[sym] = p.type;
+      mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
+                            mrt::MemoryCategoryAttr::get(ctx, cat),
+                            TypeAttr::get(p.type));
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+static NamedAttribute boolAttr(OpBuilder &b, StringRef name, bool v) {
+  return b.getNamedAttr(name, b.getBoolAttr(v));
+}
+
+LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
+  // Results get fresh buffers (per iteration inside a stack body).
+  auto out = [&](Value v) -> FailureOr<Value> {
+    if (failed(declareFor(v)))
+      return failure();
+    return materialize(v);
+  };
+  auto outs = [&](ValueRange vs,
+                  SmallVectorImpl<Value> &bufs) -> LogicalResult {
+    for (Value v : vs) {
+      auto m = out(v);
+      if (failed(m))
+        return failure();
+      bufs.push_back(*m);
+    }
+    return success();
+  };
+  auto shapeOf = [](Value v) {
+    return cast<mrt::BufferType>(v.getType()).getShape();
+  };
+
+  if (auto p = dyn_cast<ParamOp>(op)) {
+    std::string name = (paramModule + "." + p.getName()).str();
+    if (!paramIndex.count(name))
+      return p.emitError() << "convert-mimo-to-mimort: no forward parameter '"
+                           << name << "'";
+    locs[p.getResult()] = Loc{name, false};
+    return success();
+  }
+  if (auto g = dyn_cast<ParamGradOp>(op)) {
+    std::string name = (paramModule + "." + g.getName()).str();
+    if (!paramIndex.count(name))
+      return g.emitError() << "convert-mimo-to-mimort: no forward parameter '"
+                           << name << "'";
+    Value grad = get(name + ".grad");
+    kernel("add", {grad, materialize(g.getGradient()), grad});
+    return success();
+  }
+  if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+    auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense || !dense.isSplat() || !isa<FloatType>(dense.getElementType()))
+      return c.emitError() << "convert-mimo-to-mimort: only splat float "
+                              "tensor constants lower (to mimort.fill)";
+    auto buf = out(c.getResult());
+    if (failed(buf))
+      return failure();
+    mrt::FillOp::create(b, loc, *buf,
+                        f32(dense.getSplatValue<APFloat>().convertToDouble()));
+    return success();
+  }
+  if (auto l = dyn_cast<LinearOp>(op)) {
+    auto y = out(l.getResult());
+    if (failed(y))
+      return failure();
+    kernel("linear_forward",
+           {materialize(l.getInput()), materialize(l.getWeight()),
+            l.getBias() ? materialize(l.getBias()) : absent(), *y},
+           {boolAttr(b, "transposed_weight", l.getTransposeWeight())});
+    return success();
+  }
+  if (auto g = dyn_cast<LinearGradOp>(op)) {
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    zero(r[1]);
+    Value db = absent();
+    if (g.getBiasGrad()) {
+      zero(r[2]);
+      db = r[2];
+    }
+    kernel("linear_backward",
+           {materialize(g.getInput()), materialize(g.getWeight()),
+            materialize(g.getGrad()), r[0], r[1], db},
+           {boolAttr(b, "transposed_weight", g.getTransposeWeight())});
+    return success();
+  }
+  if (auto a = dyn_cast<AttentionOp>(op)) {
+    int64_t heads = a.getHeads(), kvHeads = a.getKvHeads();
+    int64_t headDim = a.getHeadDim();
+    Value q = materialize(a.getQuery()), k = materialize(a.getKey());
+    int64_t s = shapeOf(q)[0];
+    auto o = out(a.getResult());
+    if (failed(o))
+      return failure();
+    Value lse;
+    if (a.getLse()) {
+      auto l = out(a.getLse());
+      if (failed(l))
+        return failure();
+      lse = *l;
+    } else {
+      lse = get(scratch("lse", {s, heads}));
+    }
+    if (auto theta = a.getRopeThetaAttr()) {
+      Value qr = get(scratch("q_rope", shapeOf(q)));
+      Value kr = get(scratch("k_rope", shapeOf(k)));
+      Value t = f32(theta.getValueAsDouble());
+      kernel("rope_forward", {q, qr, i64(heads), i64(headDim), i64(0), t});
+      kernel("rope_forward", {k, kr, i64(kvHeads), i64(headDim), i64(0), t});
+      q = qr;
+      k = kr;
+    }
+    auto params = mrt::AttentionParamsAttr::get(
+        ctx, heads, kvHeads, headDim, b.getBoolAttr(a.getCausal()),
+        a.getSegment(), b.getF64FloatAttr(0.0));
+    kernel("attention_forward", {q, k, materialize(a.getValue()), *o, lse},
+           {b.getNamedAttr("attention", params)});
+    return success();
+  }
+  if (auto g = dyn_cast<AttentionGradOp>(op)) {
+    int64_t heads = g.getHeads(), kvHeads = g.getKvHeads();
+    Value q = materialize(g.getQuery()), k = materialize(g.getKey());
+    int64_t s = shapeOf(q)[0];
+    int64_t headDim = shapeOf(q)[1] / heads;
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    Value dq = r[0], dk = r[1];
+    Value t;
+    if (auto theta = g.getRopeThetaAttr()) {
+      // The forward's rotation, recomputed bit for bit.
+      t = f32(theta.getValueAsDouble());
+      Value qr = get(scratch("q_rope", shapeOf(q)));
+      Value kr = get(scratch("k_rope", shapeOf(k)));
+      kernel("rope_forward", {q, qr, i64(heads), i64(headDim), i64(0), t});
+      kernel("rope_forward", {k, kr, i64(kvHeads), i64(headDim), i64(0), t});
+      q = qr;
+      k = kr;
+      dq = get(scratch("dq_rope", shapeOf(r[0])));
+      dk = get(scratch("dk_rope", shapeOf(r[1])));
+    }
+    // The CPU kernels' attentionBackwardWorkspaceBytes: one f32 per query
+    // row and head.
+    Value ws = get(scratch("attention_bwd", {s * heads}));
+    auto params = mrt::AttentionParamsAttr::get(
+        ctx, heads, kvHeads, headDim, b.getBoolAttr(g.getCausal()),
+        g.getSegment(), b.getF64FloatAttr(0.0));
+    kernel("attention_backward",
+           {q, k, materialize(g.getValue()), materialize(g.getOutput()),
+            materialize(g.getLse()), materialize(g.getGrad()), dq, dk, r[2],
+            ws},
+           {b.getNamedAttr("attention", params)});
+    if (t) {
+      kernel("rope_backward", {dq, r[0], i64(heads), i64(headDim), i64(0), t});
+      kernel("rope_backward",
+             {dk, r[1], i64(kvHeads), i64(headDim), i64(0), t});
+    }
+    return success();
+  }
+  if (auto n = dyn_cast<LayerNormOp>(op)) {
+    Value x = materialize(n.getInput());
+    int64_t rows = shapeOf(x)[0];
+    auto y = out(n.getResult());
+    if (failed(y))
+      return failure();
+    kernel("layer_norm_forward",
+           {x, materialize(n.getGamma()), materialize(n.getBeta()),
+            f32(n.getEps().convertToDouble()), *y, get(scratch("mean", {rows})),
+            get(scratch("rstd", {rows}))});
+    return success();
+  }
+  if (auto g = dyn_cast<LayerNormGradOp>(op)) {
+    Value x = materialize(g.getInput()), gamma = materialize(g.getGamma());
+    int64_t rows = shapeOf(x)[0];
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    // Statistics recomputed with the forward kernel; its output and beta
+    // are scratch (the statistics do not depend on beta).
+    Value mean = get(scratch("mean", {rows}));
+    Value rstd = get(scratch("rstd", {rows}));
+    Value beta = get(scratch("beta", shapeOf(gamma)));
+    zero(beta);
+    kernel("layer_norm_forward",
+           {x, gamma, beta, f32(g.getEps().convertToDouble()),
+            get(scratch("y", shapeOf(x))), mean, rstd});
+    zero(r[1]);
+    zero(r[2]);
+    kernel("layer_norm_backward",
+           {x, gamma, mean, rstd, materialize(g.getGrad()), r[0], r[1], r[2]});
+    return success();
+  }
+  if (auto n = dyn_cast<RmsNormOp>(op)) {
+    Value x = materialize(n.getInput());
+    auto y = out(n.getResult());
+    if (failed(y))
+      return failure();
+    kernel("rms_norm_forward",
+           {x, materialize(n.getGamma()), f32(n.getEps().convertToDouble()), *y,
+            get(scratch("rstd", {shapeOf(x)[0]}))});
+    return success();
+  }
+  if (auto g = dyn_cast<RmsNormGradOp>(op)) {
+    Value x = materialize(g.getInput()), gamma = materialize(g.getGamma());
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    Value rstd = get(scratch("rstd", {shapeOf(x)[0]}));
+    kernel("rms_norm_forward", {x, gamma, f32(g.getEps().convertToDouble()),
+                                get(scratch("y", shapeOf(x))), rstd});
+    zero(r[1]);
+    kernel("rms_norm_backward",
+           {x, gamma, rstd, materialize(g.getGrad()), r[0], r[1]});
+    return success();
+  }
+  if (auto a = dyn_cast<GeluOp>(op)) {
+    auto y = out(a.getResult());
+    if (failed(y))
+      return failure();
+    kernel("gelu_forward", {materialize(a.getInput()), *y});
+    return success();
+  }
+  if (auto g = dyn_cast<GeluGradOp>(op)) {
+    auto dx = out(g.getResult());
+    if (failed(dx))
+      return failure();
+    kernel("gelu_backward",
+           {materialize(g.getInput()), materialize(g.getGrad()), *dx});
+    return success();
+  }
+  if (auto s = dyn_cast<SwigluOp>(op)) {
+    auto y = out(s.getResult());
+    if (failed(y))
+      return failure();
+    kernel("swiglu_forward",
+           {materialize(s.getGate()), materialize(s.getUp()), *y});
+    return success();
+  }
+  if (auto g = dyn_cast<SwigluGradOp>(op)) {
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    kernel("swiglu_backward", {materialize(g.getGate()), materialize(g.getUp()),
+                               materialize(g.getGrad()), r[0], r[1]});
+    return success();
+  }
+  if (auto a = dyn_cast<AddOp>(op)) {
+    Value lhs = materialize(a.getLhs()), rhs = materialize(a.getRhs());
+    auto y = out(a.getResult());
+    if (failed(y))
+      return failure();
+    kernel("add", {lhs, rhs, *y});
+    return success();
+  }
+  if (auto e = dyn_cast<EmbeddingOp>(op)) {
+    Value table = materialize(e.getTable());
+    auto y = out(e.getResult());
+    if (failed(y))
+      return failure();
+    kernel("embedding_forward", {materialize(e.getIds()), table, *y, i64(0),
+                                 i64(shapeOf(table)[0])});
+    return success();
+  }
+  if (auto g = dyn_cast<EmbeddingGradOp>(op)) {
+    auto dt = out(g.getResult());
+    if (failed(dt))
+      return failure();
+    zero(*dt);
+    kernel("embedding_backward",
+           {materialize(g.getIds()), materialize(g.getGrad()), *dt, i64(0),
+            i64(shapeOf(*dt)[0])});
+    return success();
+  }
+  auto patchWorkspace = [&](Value pixels, int64_t patch) {
+    // The CPU kernels' patchEmbedWorkspaceBytes: the unfolded patches.
+    ArrayRef<int64_t> s = shapeOf(pixels);
+    int64_t patches = s[0] * (s[2] / patch) * (s[3] / patch);
+    return get(scratch("patches", {patches * s[1] * patch * patch}));
+  };
+  if (auto p = dyn_cast<PatchEmbedOp>(op)) {
+    Value pixels = materialize(p.getPixels());
+    if (shapeOf(pixels).size() != 4)
+      return p.emitError() << "convert-mimo-to-mimort: pixels must be "
+                              "[images, channels, height, width]";
+    int64_t cls =
+        p.getClassTokens()
+            ? cast<RankedTensorType>(p.getClassTokens().getType()).getDimSize(0)
+            : 0;
+    auto attr = mrt::PatchEmbedParamsAttr::get(ctx, p.getPatchSize(), cls);
+    auto y = out(p.getResult());
+    if (failed(y))
+      return failure();
+    kernel("patch_embed_forward",
+           {pixels, materialize(p.getWeight()), materialize(p.getBias()),
+            materialize(p.getPositions()),
+            p.getClassTokens() ? materialize(p.getClassTokens()) : absent(), *y,
+            patchWorkspace(pixels, p.getPatchSize())},
+           {b.getNamedAttr("patch_embed", attr)});
+    return success();
+  }
+  if (auto g = dyn_cast<PatchEmbedGradOp>(op)) {
+    Value pixels = materialize(g.getPixels());
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    for (Value v : r)
+      zero(v);
+    int64_t cls = g.getClassTokensGrad()
+                      ? cast<RankedTensorType>(g.getClassTokensGrad().getType())
+                            .getDimSize(0)
+                      : 0;
+    auto attr = mrt::PatchEmbedParamsAttr::get(ctx, g.getPatchSize(), cls);
+    kernel("patch_embed_backward",
+           {pixels, materialize(g.getGrad()), r[0], r[1], r[2],
+            r.size() > 3 ? r[3] : absent(),
+            patchWorkspace(pixels, g.getPatchSize())},
+           {b.getNamedAttr("patch_embed", attr)});
+    return success();
+  }
+  if (auto m = dyn_cast<MergeModalitiesOp>(op)) {
+    ArrayRef<int64_t> ids = m.getPlaceholderIds();
+    if (ids.size() != m.getSources().size())
+      return m.emitError() << "convert-mimo-to-mimort: expects one "
+                              "placeholder id per source";
+    Value text = materialize(m.getText()), tokenIds = materialize(m.getIds());
+    auto y = out(m.getResult());
+    if (failed(y))
+      return failure();
+    // One call per source; the first copies the text, the rest merge in
+    // place.
+    Value from = text;
+    for (auto [i, src] : llvm::enumerate(m.getSources())) {
+      kernel("merge_rows_forward",
+             {from, tokenIds, i64(ids[i]), materialize(src), *y});
+      from = *y;
+    }
+    if (m.getSources().empty())
+      mrt::CopyOp::create(b, loc, text, *y);
+    return success();
+  }
+  if (auto g = dyn_cast<MergeModalitiesGradOp>(op)) {
+    ArrayRef<int64_t> ids = g.getPlaceholderIds();
+    if (ids.size() != g.getSourceGrads().size())
+      return g.emitError() << "convert-mimo-to-mimort: expects one "
+                              "placeholder id per source";
+    Value dout = materialize(g.getGrad()), tokenIds = materialize(g.getIds());
+    SmallVector<Value> r;
+    if (failed(outs(g->getResults(), r)))
+      return failure();
+    Value from = dout;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      kernel("merge_rows_backward",
+             {from, tokenIds, i64(ids[i]), r[0], r[i + 1]});
+      from = r[0];
+    }
+    if (ids.empty())
+      mrt::CopyOp::create(b, loc, dout, r[0]);
+    return success();
+  }
+  if (auto c = dyn_cast<CrossEntropyOp>(op)) {
+    if (int64_t(c.getIgnoreIndex()) != -100)
+      return c.emitError() << "convert-mimo-to-mimort: the kernels ignore "
+                              "label -100 only, got ignore_index "
+                           << int64_t(c.getIgnoreIndex());
+    for (Operation *user : c.getCount().getUsers())
+      if (!isa<mimo::ReturnOp>(user))
+        return c.emitError() << "convert-mimo-to-mimort: the token count "
+                                "may only be returned (its buffer is i32)";
+    Value logits = materialize(c.getLogits());
+    auto lossSum = out(c.getLoss());
+    if (failed(lossSum))
+      return failure();
+    std::string count = declare(module + ".count",
+                                mrt::BufferType::get(ctx, {1}, b.getI32Type()),
+                                mrt::MemoryCategory::Activations);
+    locs[c.getCount()] = Loc{count, false};
+    kernel("cross_entropy_forward",
+           {logits, materialize(c.getLabels()), *lossSum,
+            materialize(c.getCount()),
+            get(scratch("lse", {shapeOf(logits)[0]}))});
+    return success();
+  }
+  if (auto g = dyn_cast<CrossEntropyGradOp>(op)) {
+    if (int64_t(g.getIgnoreIndex()) != -100)
+      return g.emitError() << "convert-mimo-to-mimort: the kernels ignore "
+                              "label -100 only, got ignore_index "
+                           << int64_t(g.getIgnoreIndex());
+    Value logits = materialize(g.getLogits());
+    Value labels = materialize(g.getLabels());
+    int64_t rows = shapeOf(logits)[0];
+    auto dlogits = out(g.getResult());
+    if (failed(dlogits))
+      return failure();
+    Value lse = get(scratch("lse", {rows}));
+    kernel("cross_entropy_forward",
+           {logits, labels, get(scratch("loss", {1})),
+            get(scratch("count", {1}, b.getI32Type())), lse});
+    Value scale = mrt::ReadScalarOp::create(b, loc, b.getF32Type(),
+                                            materialize(g.getLossGrad()),
+                                            b.getI64IntegerAttr(0));
+    kernel("cross_entropy_backward",
+           {logits, labels, lse, i64(0), scale, *dlogits});
+    return success();
+  }
+  if (auto s = dyn_cast<StackOp>(op))
+    return lowerStack(s, paramModule);
+  return op->emitError() << "convert-mimo-to-mimort: cannot lower '"
+                         << op->getName() << "'";
+}
+
+LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
+  if (stack.getBody()
+          .walk([](StackOp) { return WalkResult::interrupt(); })
+          .wasInterrupted())
+    return stack.emitError() << "convert-mimo-to-mimort: nested stacks are "
+                                "not supported";
+  unsigned id = counter++;
+  int64_t count = stack.getCount();
+  Block &body = stack.getBodyBlock();
+  unsigned carried = stack.getNumCarried();
+
+  // Carried values live in one buffer each, seeded from the inits.
+  SmallVector<std::string> carry;
+  for (unsigned k = 0; k < carried; ++k) {
+    auto sym = declareFor(stack.getResult(k),
+                          ("stack" + Twine(id) + ".carry" + Twine(k)).str());
+    if (failed(sym))
+      return failure();
+    carry.push_back(*sym);
+    locs[body.getArgument(k)] = Loc{*sym, false};
+    mrt::CopyOp::create(b, loc, materialize(stack.getInits()[k]), get(*sym));
+  }
+  SmallVector<std::string> ys;
+  for (auto [m, r] : llvm::enumerate(stack.getCollectedResults())) {
+    auto sym = declareFor(r, ("stack" + Twine(id) + ".ys" + Twine(m)).str());
+    if (failed(sym))
+      return failure();
+    ys.push_back(*sym);
+  }
+  // The body sees mimo values defined outside through fresh views.
+  DenseMap<Value, Value> saved = env;
+  auto loop = scf::ForOp::create(b, loc, index(0), index(count), index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  env.clear();
+  Value layer = loop.getInductionVar();
+  if (stack.getReverse())
+    layer = arith::SubIOp::create(b, loc, index(count - 1), layer);
+  for (auto [i, arg] : llvm::enumerate(stack.getSliceArguments())) {
+    Value xs = materialize(stack.getXs()[i]);
+    auto type = cast<mrt::BufferType>(xs.getType());
+    env[arg] = mrt::SliceOp::create(
+        b, loc,
+        mrt::BufferType::get(ctx, type.getShape().drop_front(),
+                             type.getElementType()),
+        xs, layer);
+  }
+  if (failed(lowerBlock(body, paramModule)))
+    return failure();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  // Collected values first: they may read a carried buffer the carried
+  // updates overwrite.
+  for (unsigned m = 0; m < ys.size(); ++m) {
+    Value all = get(ys[m]);
+    auto type = cast<mrt::BufferType>(all.getType());
+    Value slot = mrt::SliceOp::create(
+        b, loc,
+        mrt::BufferType::get(ctx, type.getShape().drop_front(),
+                             type.getElementType()),
+        all, layer);
+    mrt::CopyOp::create(b, loc, materialize(yield.getOperand(carried + m)),
+                        slot);
+  }
+  for (unsigned k = 0; k < carried; ++k) {
+    Value v = yield.getOperand(k);
+    auto it = locs.find(v);
+    if (it != locs.end() && it->second.sym == carry[k])
+      continue;
+    mrt::CopyOp::create(b, loc, materialize(v), get(carry[k]));
+  }
+  env = std::move(saved);
+  return success();
+}
+
+LogicalResult Lowering::lowerBlock(Block &block, StringRef paramModule) {
+  for (Operation &op : block.without_terminator())
+    if (failed(lowerOp(&op, paramModule)))
+      return failure();
+  return success();
+}
+
+LogicalResult Lowering::lowerModule(mimo::ModuleOp m, StringRef paramModule) {
+  module = m.getSymName().str();
+  counter = 0;
+  if (failed(lowerBlock(m.getBodyBlock(), paramModule)))
+    return failure();
+  auto ret = cast<mimo::ReturnOp>(m.getBodyBlock().getTerminator());
+  std::vector<Loc> r;
+  for (Value v : ret.getOperands()) {
+    auto it = locs.find(v);
+    if (it == locs.end())
+      return ret.emitError() << "convert-mimo-to-mimort: a returned value has "
+                                "no buffer";
+    r.push_back(it->second);
+  }
+  results[module] = std::move(r);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// @step and @init
+//===----------------------------------------------------------------------===//
+
+static StringRef inputOf(mimo::ModuleOp m, unsigned i = 0) {
+  return cast<SymbolRefAttr>(m.getInputsAttr()[i]).getRootReference();
+}
+
+LogicalResult Lowering::lowerStep() {
+  // Modules in dataflow order, and each forward module's backward.
+  SmallVector<mimo::ModuleOp> forward;
+  llvm::StringMap<mimo::ModuleOp> backwardOf;
+  llvm::StringMap<mimo::ModuleOp> byName;
+  for (mimo::ModuleOp m : model.getModules()) {
+    byName[m.getSymName()] = m;
+    if (m.getKind() == ModuleKind::backward) {
+      if (!m.getInputsAttr() || m.getInputsAttr().size() != 1)
+        return m.emitError() << "convert-mimo-to-mimort: a backward module "
+                                "names exactly one forward module";
+      backwardOf[inputOf(m)] = m;
+    } else {
+      forward.push_back(m);
+    }
+  }
+  mimo::ModuleOp llm = model.getLlm();
+  if (!llm)
+    return model.emitError() << "convert-mimo-to-mimort: the model has no LLM";
+  llmName = llm.getSymName().str();
+  for (mimo::ModuleOp m : forward)
+    if (!backwardOf.count(m.getSymName()))
+      return m.emitError() << "convert-mimo-to-mimort: module '"
+                           << m.getSymName()
+                           << "' has no backward module; run "
+                              "mimo-generate-backward first";
+
+  // Data: token ids and labels for the LLM, pixels for one encoder.
+  SmallVector<mimo::ModuleOp> encoders;
+  for (mimo::ModuleOp m : forward)
+    if (m.getKind() == ModuleKind::encoder)
+      encoders.push_back(m);
+  if (encoders.size() > 1)
+    return encoders[1].emitError()
+           << "convert-mimo-to-mimort: the data loader feeds one image "
+              "encoder; this model has "
+           << encoders.size();
+  auto llmInputs = llm.getFunctionType().getInputs();
+  if (llmInputs.size() < 2)
+    return llm.emitError() << "convert-mimo-to-mimort: the LLM takes token ids "
+                              "and labels first";
+  auto idsType = cast<RankedTensorType>(llmInputs[0]);
+  int64_t seqLen = idsType.getDimSize(0);
+  if (idsType.getRank() != 1 || seqLen != model.getSeqLen())
+    return llm.emitError() << "convert-mimo-to-mimort: token ids must be ["
+                           << model.getSeqLen() << "], got " << idsType;
+  int64_t globalBatch = model.getGlobalBatchSize();
+  int64_t localBatch = globalBatch; // dp = 1
+  int64_t vocab = -1, placeholder = -1;
+  llm.walk([&](EmbeddingOp e) {
+    vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
+  });
+  llm.walk([&](MergeModalitiesOp mm) {
+    if (!mm.getPlaceholderIds().empty())
+      placeholder = mm.getPlaceholderIds()[0];
+  });
+  if (vocab < 0)
+    return llm.emitError() << "convert-mimo-to-mimort: the LLM has no "
+                              "token embedding to take the vocabulary from";
+  int64_t images = model.getImagesPerSample(), channels = 3, imageSize = 1,
+          tokensPerImage = 0;
+  RankedTensorType pixelsType;
+  if (!encoders.empty()) {
+    pixelsType = dyn_cast<RankedTensorType>(
+        encoders[0].getFunctionType().getInputs()[0]);
+    if (!pixelsType || pixelsType.getRank() != 4 ||
+        pixelsType.getDimSize(0) != images ||
+        pixelsType.getDimSize(2) != pixelsType.getDimSize(3))
+      return encoders[0].emitError()
+             << "convert-mimo-to-mimort: encoder pixels must be [" << images
+             << ", channels, size, size]";
+    channels = pixelsType.getDimSize(1);
+    imageSize = pixelsType.getDimSize(2);
+    if (llmInputs.size() > 2 && images > 0)
+      tokensPerImage =
+          cast<RankedTensorType>(llmInputs[2]).getDimSize(0) / images;
+  } else {
+    images = 0;
+  }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(declPoint);
+  auto i64Attr = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  mrt::DataOp::create(
+      b, loc, FlatSymbolRefAttr::get(ctx, llmName), i64Attr(globalBatch),
+      i64Attr(seqLen), i64Attr(vocab), i64Attr(placeholder), i64Attr(images),
+      i64Attr(tokensPerImage), i64Attr(channels), i64Attr(imageSize),
+      dataSamples > 0 ? i64Attr(dataSamples) : IntegerAttr());
+  Type i32 = b.getI32Type(), f32Type = b.getF32Type();
+  std::string idsSym = declare(
+      "data.input_ids", mrt::BufferType::get(ctx, {localBatch, seqLen}, i32),
+      mrt::MemoryCategory::Activations);
+  std::string labelsSym = declare(
+      "data.labels", mrt::BufferType::get(ctx, {localBatch, seqLen}, i32),
+      mrt::MemoryCategory::Activations);
+  std::string pixelsSym;
+  if (pixelsType) {
+    SmallVector<int64_t> shape{localBatch};
+    llvm::append_range(shape, pixelsType.getShape());
+    pixelsSym =
+        declare("data.pixels", mrt::BufferType::get(ctx, shape, f32Type),
+                mrt::MemoryCategory::Activations);
+  }
+  std::string seedSym = declare((llmName + "_grad.seed").c_str(),
+                                mrt::BufferType::get(ctx, {1}, f32Type),
+                                mrt::MemoryCategory::Activations);
+  std::string lossSym =
+      declare("step.loss", mrt::BufferType::get(ctx, {1}, f32Type),
+              mrt::MemoryCategory::Workspace);
+  std::string countSym =
+      declare("step.count", mrt::BufferType::get(ctx, {1}, f32Type),
+              mrt::MemoryCategory::Workspace);
+  std::string sumSqSym =
+      declare("step.grad_sum_squares", mrt::BufferType::get(ctx, {1}, f32Type),
+              mrt::MemoryCategory::Workspace);
+
+  // func.func @step(%step: i64) -> f32
+  b.setInsertionPointToEnd(top.getBody());
+  auto step = func::FuncOp::create(
+      b, loc, "step", b.getFunctionType({b.getI64Type()}, {f32Type}));
+  Block *entry = step.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  for (const Param &p : params)
+    zero(get(p.name + ".grad"));
+  Value ids = get(idsSym), labels = get(labelsSym);
+  mrt::NextBatchOp::create(b, loc, ids, labels,
+                           pixelsType ? get(pixelsSym) : Value());
+  auto samples = scf::ForOp::create(b, loc, index(0), index(localBatch),
+                                    index(1), ValueRange{f32(0.0), f32(0.0)});
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(samples.getBody());
+    sample = samples.getInductionVar();
+    env.clear();
+    // Forward, in dataflow order.
+    for (mimo::ModuleOp m : forward) {
+      Block &body = m.getBodyBlock();
+      switch (m.getKind()) {
+      case ModuleKind::encoder:
+        locs[body.getArgument(0)] = Loc{pixelsSym, true};
+        break;
+      case ModuleKind::projector: {
+        auto &from = results[inputOf(m)];
+        for (BlockArgument arg : body.getArguments())
+          locs[arg] = from[arg.getArgNumber()];
+        break;
+      }
+      case ModuleKind::llm:
+        locs[body.getArgument(0)] = Loc{idsSym, true};
+        locs[body.getArgument(1)] = Loc{labelsSym, true};
+        for (unsigned i = 2; i < body.getNumArguments(); ++i)
+          locs[body.getArgument(i)] = results[inputOf(m, i - 2)][0];
+        break;
+      default:
+        return m.emitError() << "convert-mimo-to-mimort: unexpected module";
+      }
+      if (failed(lowerModule(m, m.getSymName())))
+        return failure();
+    }
+    // Loss and token count of this sample, summed on the host.
+    auto &llmResults = results[llmName];
+    Value loss = mrt::ReadScalarOp::create(b, loc, f32Type,
+                                           get(llmResults[0].sym), i64Attr(0));
+    Value count = mrt::ReadScalarOp::create(b, loc, i32, get(llmResults[1].sym),
+                                            i64Attr(0));
+    Value totalLoss =
+        arith::AddFOp::create(b, loc, samples.getRegionIterArg(0), loss);
+    Value totalCount =
+        arith::AddFOp::create(b, loc, samples.getRegionIterArg(1),
+                              arith::SIToFPOp::create(b, loc, f32Type, count));
+    // Backward, in reverse dataflow order.
+    mrt::FillOp::create(b, loc, get(seedSym), f32(1.0));
+    for (mimo::ModuleOp f : llvm::reverse(forward)) {
+      mimo::ModuleOp bwd = backwardOf[f.getSymName()];
+      Block &body = bwd.getBodyBlock();
+      int64_t residuals = f.getResidualsAttr().getInt();
+      unsigned grads = body.getNumArguments() - residuals;
+      auto &fr = results[f.getSymName()];
+      unsigned outputs = f.getOutputTypes().size();
+      if (residuals > int64_t(body.getNumArguments()) ||
+          fr.size() != outputs + residuals)
+        return bwd.emitError() << "convert-mimo-to-mimort: arguments do not "
+                                  "match the forward module's residuals";
+      for (unsigned i = 0; i < residuals; ++i)
+        locs[body.getArgument(grads + i)] = fr[outputs + i];
+      if (f.getKind() == ModuleKind::llm) {
+        if (grads != 1)
+          return bwd.emitError() << "convert-mimo-to-mimort: the LLM's "
+                                    "backward takes one loss seed";
+        locs[body.getArgument(0)] = Loc{seedSym, false};
+      } else {
+        // The gradient of each output comes from the one module reading it.
+        SmallVector<std::pair<mimo::ModuleOp, unsigned>> readers;
+        for (mimo::ModuleOp r : forward)
+          if (r.getInputsAttr())
+            for (auto [i, in] : llvm::enumerate(r.getInputsAttr()))
+              if (cast<SymbolRefAttr>(in).getRootReference() == f.getSymName())
+                readers.push_back({r, unsigned(i)});
+        if (readers.size() != 1)
+          return f.emitError()
+                 << "convert-mimo-to-mimort: module '" << f.getSymName()
+                 << "' must feed exactly one module, got " << readers.size();
+        mimo::ModuleOp rb = backwardOf[readers[0].first.getSymName()];
+        auto &rbr = results[rb.getSymName()];
+        if (readers[0].first.getKind() == ModuleKind::llm) {
+          if (grads != 1 || readers[0].second >= rbr.size())
+            return bwd.emitError() << "convert-mimo-to-mimort: expects the "
+                                      "LLM's backward to return one gradient "
+                                      "per projector";
+          locs[body.getArgument(0)] = rbr[readers[0].second];
+        } else {
+          if (grads != rbr.size())
+            return bwd.emitError()
+                   << "convert-mimo-to-mimort: expects " << grads
+                   << " output gradients, the "
+                   << "reader's backward returns " << rbr.size();
+          for (unsigned i = 0; i < grads; ++i)
+            locs[body.getArgument(i)] = rbr[i];
+        }
+      }
+      if (failed(lowerModule(bwd, f.getSymName())))
+        return failure();
+    }
+    scf::YieldOp::create(b, loc, ValueRange{totalLoss, totalCount});
+  }
+  sample = Value();
+  env.clear();
+
+  // Step totals over the LLM's data-parallel group.
+  auto group = [&](StringRef sym, Value v) {
+    Value buf = get(sym);
+    mrt::FillOp::create(b, loc, buf, v);
+    mrt::AllReduceOp::create(
+        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), buf,
+        FlatSymbolRefAttr::get(ctx, llmName), b.getStrArrayAttr({"dp"}));
+    return mrt::ReadScalarOp::create(b, loc, f32Type, buf, i64Attr(0))
+        .getResult();
+  };
+  Value totalLoss = group(lossSym, samples.getResult(0));
+  Value totalCount = group(countSym, samples.getResult(1));
+  // Never divide by zero tokens.
+  Value one = f32(1.0);
+  Value tokens = arith::SelectOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, totalCount, one),
+      one, totalCount);
+
+  // Global gradient norm of the per-token loss, clip scale, Adam.
+  DictionaryAttr opt = model.getOptimizer();
+  auto optF = [&](StringRef key, double def) {
+    if (auto a = opt ? dyn_cast_or_null<FloatAttr>(opt.get(key)) : FloatAttr())
+      return a.getValueAsDouble();
+    return def;
+  };
+  Value sumSq = get(sumSqSym);
+  for (auto [i, p] : llvm::enumerate(params))
+    kernel("sum_squares", {get(p.name + ".grad"), sumSq},
+           {boolAttr(b, "accumulate", i > 0)});
+  Value ss = mrt::ReadScalarOp::create(b, loc, f32Type, sumSq, i64Attr(0));
+  Value norm = arith::DivFOp::create(b, loc, sqrtF32(ss), tokens);
+  double maxNorm = optF("grad_clip", 0.0);
+  Value clip = one;
+  if (maxNorm > 0) {
+    // gradClipScale: min(1, maxNorm / (norm + 1e-6)).
+    Value ratio = arith::DivFOp::create(
+        b, loc, f32(maxNorm), arith::AddFOp::create(b, loc, norm, f32(1e-6)));
+    clip = arith::SelectOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, ratio, one),
+        ratio, one);
+  }
+  Value gradScale = arith::DivFOp::create(b, loc, clip, tokens);
+  StringAttr kind =
+      opt ? dyn_cast_or_null<StringAttr>(opt.get("kind")) : StringAttr();
+  bool decoupled = !kind || kind.getValue() != "adam";
+  auto adam = mrt::AdamParamsAttr::get(
+      ctx, b.getF64FloatAttr(optF("lr", 1e-3)),
+      b.getF64FloatAttr(optF("beta1", 0.9)),
+      b.getF64FloatAttr(optF("beta2", 0.999)),
+      b.getF64FloatAttr(optF("eps", 1e-8)),
+      b.getF64FloatAttr(optF("weight_decay", 0.0)), b.getBoolAttr(decoupled));
+  Value stepNo = entry->getArgument(0);
+  for (const Param &p : params)
+    kernel("adam_step",
+           {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
+            get(p.name + ".m"), get(p.name + ".v")},
+           {b.getNamedAttr("adam", adam)});
+  func::ReturnOp::create(
+      b, loc, ValueRange{arith::DivFOp::create(b, loc, totalLoss, tokens)});
+  return success();
+}
+
+void Lowering::lowerInit() {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(top.getBody());
+  auto init = func::FuncOp::create(b, loc, "init", b.getFunctionType({}, {}));
+  b.setInsertionPointToStart(init.addEntryBlock());
+  Value offset = i64(0);
+  for (const Param &p : params) {
+    Value buf = get(p.name);
+    mrt::InitKind kind = p.init == mimo::InitKind::zeros ? mrt::InitKind::Zeros
+                         : p.init == mimo::InitKind::ones
+                             ? mrt::InitKind::Ones
+                             : mrt::InitKind::Normal;
+    mrt::InitParamOp::create(
+        b, loc, mrt::InitKindAttr::get(ctx, kind), buf, offset,
+        b.getStringAttr(p.name),
+        kind == mrt::InitKind::Normal ? b.getF64FloatAttr(p.std) : FloatAttr(),
+        IntegerAttr());
+    zero(get(p.name + ".m"));
+    zero(get(p.name + ".v"));
+  }
+  func::ReturnOp::create(b, loc);
+}
+
+double Lowering::flopsPerStep() {
+  cost::CostContext cctx;
+  cctx.bytesPerElement = model.getBytesPerElement();
+  double perSample = 0;
+  for (mimo::ModuleOp m : model.getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue;
+    m.getBody().walk([&](CostOpInterface op) {
+      double times = 1;
+      for (auto s = op->getParentOfType<StackOp>(); s;
+           s = s->getParentOfType<StackOp>())
+        times *= s.getCount();
+      cost::OpCost c = op.getCost(cctx);
+      perSample += times * (c.fwdFlops + c.bwdFlops);
+    });
+  }
+  return perSample * double(model.getGlobalBatchSize());
+}
+
+LogicalResult Lowering::run() {
+  if (failed(checkPlan()))
+    return failure();
+  double flops = flopsPerStep();
+  b.setInsertionPoint(model);
+  auto program = mrt::ProgramOp::create(
+      b, loc, b.getStringAttr(model.getSymName()), b.getI64IntegerAttr(1),
+      b.getF64FloatAttr(flops), FlatSymbolRefAttr::get(ctx, "init"),
+      FlatSymbolRefAttr::get(ctx, "step"));
+  b.setInsertionPointAfter(program);
+  for (mimo::ModuleOp m : model.getModules())
+    if (m.getKind() != ModuleKind::backward) {
+      usedNames.insert(m.getSymName());
+      mrt::GridOp::create(b, loc, m.getSymName(), 1, 1, 1, 1, 0, 1);
+    }
+  declPoint = model;
+  if (failed(collectParams()) || failed(lowerStep()))
+    return failure();
+  lowerInit();
+  model.erase();
+  return success();
+}
+
+struct ConvertMimoToMimortPass
+    : public mimo::impl::ConvertMimoToMimortBase<ConvertMimoToMimortPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    mlir::ModuleOp top = getOperation();
+    auto models = llvm::to_vector(top.getOps<ModelOp>());
+    if (models.size() != 1) {
+      top.emitError() << "convert-mimo-to-mimort: expects one mimo.model, "
+                         "found "
+                      << models.size();
+      return signalPassFailure();
+    }
+    if (dataSamples < 0) {
+      top.emitError() << "convert-mimo-to-mimort: data-samples must not be "
+                         "negative, got "
+                      << int64_t(dataSamples);
+      return signalPassFailure();
+    }
+    Lowering lowering(top, models[0], dataSamples);
+    if (failed(lowering.run()))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

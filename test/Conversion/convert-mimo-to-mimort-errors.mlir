@@ -1,0 +1,50 @@
+// RUN: mimo-opt %s -split-input-file -verify-diagnostics --convert-mimo-to-mimort
+
+// A planned grid other than tp = cp = pp = dp = 1 needs partitioned IR.
+module {
+  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64, plan = #mimo.plan<homogeneous, world = 2, micro_batch_size = 1>} {
+    // expected-error @+1 {{convert-mimo-to-mimort: module 'llm' has grid [tp = 2, cp = 1, pp = 1, dp = 1]; this pass lowers world-1 programs only, the IR must be partitioned first}}
+    mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>) -> (tensor<f32>, tensor<f32>) attributes {parallel = #mimo.parallel<tp = 2, cp = 1, pp = 1, dp = 1>} {
+      %t = mimo.param "embed.weight" : tensor<16x8xf32>
+      %x = mimo.embedding %ids, %t : (tensor<8xi32>, tensor<16x8xf32>) -> tensor<8x8xf32>
+      %logits = mimo.linear %x, %t {transpose_weight} : (tensor<8x8xf32>, tensor<16x8xf32>) -> tensor<8x16xf32>
+      %loss, %count = mimo.cross_entropy %logits, %labels : (tensor<8x16xf32>, tensor<8xi32>) -> (tensor<f32>, tensor<f32>)
+      mimo.return %loss, %count : tensor<f32>, tensor<f32>
+    }
+  }
+}
+
+// -----
+
+// The pass lowers the output of mimo-generate-backward.
+module {
+  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64} {
+    // expected-error @+1 {{convert-mimo-to-mimort: module 'llm' has no backward module; run mimo-generate-backward first}}
+    mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>) -> (tensor<f32>, tensor<f32>) {
+      %t = mimo.param "embed.weight" : tensor<16x8xf32>
+      %x = mimo.embedding %ids, %t : (tensor<8xi32>, tensor<16x8xf32>) -> tensor<8x8xf32>
+      %logits = mimo.linear %x, %t {transpose_weight} : (tensor<8x8xf32>, tensor<16x8xf32>) -> tensor<8x16xf32>
+      %loss, %count = mimo.cross_entropy %logits, %labels : (tensor<8x16xf32>, tensor<8xi32>) -> (tensor<f32>, tensor<f32>)
+      mimo.return %loss, %count : tensor<f32>, tensor<f32>
+    }
+  }
+}
+
+// -----
+
+// The kernels ignore label -100 only.
+module {
+  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adam"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64} {
+    mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>) -> (tensor<f32>, tensor<f32>) {
+      %t = mimo.param "embed.weight" : tensor<16x8xf32>
+      %x = mimo.embedding %ids, %t : (tensor<8xi32>, tensor<16x8xf32>) -> tensor<8x8xf32>
+      %logits = mimo.linear %x, %t {transpose_weight} : (tensor<8x8xf32>, tensor<16x8xf32>) -> tensor<8x16xf32>
+      // expected-error @+1 {{convert-mimo-to-mimort: the kernels ignore label -100 only, got ignore_index -1}}
+      %loss, %count = mimo.cross_entropy %logits, %labels {ignore_index = -1 : i64} : (tensor<8x16xf32>, tensor<8xi32>) -> (tensor<f32>, tensor<f32>)
+      mimo.return %loss, %count : tensor<f32>, tensor<f32>
+    }
+    mimo.module backward @llm_grad(%seed: tensor<f32>) attributes {inputs = [@llm]} {
+      mimo.return
+    }
+  }
+}
