@@ -300,6 +300,40 @@ Error run(StringRef program, ArrayRef<std::string> args, StringRef logPath) {
 // API
 //===----------------------------------------------------------------------===//
 
+std::string defaultMimoSourceDir() { return MIMO_SOURCE_DIR; }
+
+bool isPrebuiltCurrent(StringRef prebuiltDir, StringRef mimoSourceDir) {
+  std::string source =
+      mimoSourceDir.empty() ? defaultMimoSourceDir() : mimoSourceDir.str();
+  llvm::sys::fs::file_status lib;
+  bool found = false;
+  for (const char *name : {"libmimo_program.so", "libmimo_program.dylib"}) {
+    SmallString<256> path(prebuiltDir);
+    llvm::sys::path::append(path, name);
+    if (!llvm::sys::fs::status(path, lib) && llvm::sys::fs::exists(lib)) {
+      found = true;
+      break;
+    }
+  }
+  if (!found)
+    return false;
+  for (StringRef include :
+       {"runtime/include", "kernels/include", "runtime/program/include"}) {
+    SmallString<256> dir(source);
+    llvm::sys::path::append(dir, include);
+    std::error_code ec;
+    for (llvm::sys::fs::recursive_directory_iterator it(dir, ec), end;
+         it != end && !ec; it.increment(ec)) {
+      llvm::sys::fs::file_status header;
+      if (!llvm::sys::fs::status(it->path(), header) &&
+          header.type() == llvm::sys::fs::file_type::regular_file &&
+          header.getLastModificationTime() > lib.getLastModificationTime())
+        return false;
+    }
+  }
+  return true;
+}
+
 Error emitProgramCpp(ModuleOp mimortModule, llvm::raw_ostream &os) {
   OwningOpRef<ModuleOp> module(cast<ModuleOp>(mimortModule->clone()));
   MLIRContext *ctx = module->getContext();
@@ -329,8 +363,8 @@ Error emitTrainerSource(ModuleOp mimortModule, StringRef dir,
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return makeError(dir + ": cannot create: " + ec.message());
 
-  std::string sourceDir =
-      options.mimoSourceDir.empty() ? MIMO_SOURCE_DIR : options.mimoSourceDir;
+  std::string sourceDir = options.mimoSourceDir.empty() ? defaultMimoSourceDir()
+                                                        : options.mimoSourceDir;
   std::string sourceDirDefault = cmakeQuote(sourceDir);
   if (options.copySources) {
     SmallString<256> copy(dir);

@@ -8,7 +8,10 @@ and checks, on the JSON step logs:
   - resume: a run stopped and checkpointed at step 10 and resumed with --load
     continues with exactly the losses of the uninterrupted run;
   - world size: under `mpirun -np 2` a one-rank trainer exits 1 with a clear
-    message from every rank.
+    message from every rank;
+  - data parallelism (with --dp-program and --reference-program): the
+    program on two data-parallel ranks follows the one-rank program over the
+    same global batches within floating-point reassociation.
 Exit status 0 when every check holds.
 """
 
@@ -49,6 +52,18 @@ def train(trainer, workdir, name, *args):
     return losses(log)
 
 
+def build(mimoc, program, workdir, name):
+    trainer = os.path.join(workdir, name)
+    start = time.time()
+    r = run([mimoc, "build-mimort", program, "-o", trainer,
+             "--build-dir", os.path.join(workdir, name + "-src"), "-j", "2"])
+    if r.returncode != 0:
+        print(r.stdout + r.stderr)
+    check(r.returncode == 0 and os.access(trainer, os.X_OK),
+          f"mimoc build-mimort builds {name} ({time.time() - start:.1f} s)")
+    return trainer
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mimoc", required=True)
@@ -56,18 +71,15 @@ def main():
     p.add_argument("--workdir", required=True)
     p.add_argument("--mpirun", default=shutil.which("mpirun"))
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--dp-program", help="the program on 2 data-parallel ranks")
+    p.add_argument("--reference-program",
+                   help="the same model and global batch on one rank")
     a = p.parse_args()
 
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
-    trainer = os.path.join(a.workdir, "trainer")
     start = time.time()
-    r = run([a.mimoc, "build-mimort", a.program, "-o", trainer,
-             "--build-dir", os.path.join(a.workdir, "src"), "-j", "2"])
-    if r.returncode != 0:
-        print(r.stdout + r.stderr)
-    check(r.returncode == 0 and os.access(trainer, os.X_OK),
-          f"mimoc build-mimort builds the trainer ({time.time() - start:.1f} s)")
+    trainer = build(a.mimoc, a.program, a.workdir, "trainer")
 
     steps = a.steps
     full = train(trainer, a.workdir, "full", "--steps", str(steps))
@@ -101,6 +113,23 @@ def main():
                   f"rank {rank} says why")
     else:
         print("skip: no mpirun, world-size check not run")
+
+    if a.mpirun and a.dp_program and a.reference_program:
+        reference = build(a.mimoc, a.reference_program, a.workdir, "reference")
+        dp = build(a.mimoc, a.dp_program, a.workdir, "dp2")
+        ref = train(reference, a.workdir, "reference", "--steps", str(steps))
+        log = os.path.join(a.workdir, "dp2.jsonl")
+        r = run([a.mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2",
+                 dp, "--steps", str(steps), "--log-every", "100",
+                 "--json-log", log], timeout=300)
+        if r.returncode != 0:
+            print(r.stdout + r.stderr)
+        check(r.returncode == 0, "the dp=2 trainer runs under mpirun -np 2")
+        par = losses(log)
+        worst = max(abs(x - y) / abs(x) for (_, x), (_, y) in zip(ref, par))
+        check(len(par) == steps and worst < 1e-5,
+              f"dp=2 follows one rank over {steps} steps (worst relative "
+              f"difference {worst:.2e})")
     print(f"all checks passed in {time.time() - start:.1f} s")
 
 

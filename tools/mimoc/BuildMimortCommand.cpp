@@ -82,20 +82,23 @@ cl::opt<int> jobs("j", cl::desc("Parallel build jobs (0: the tool decides)"),
                   cl::init(0), cl::sub(buildMimortSubCommand()),
                   cl::cat(mimocCategory()));
 
-/// The support library of the build tree mimoc runs from, if built.
+/// The support library of the build tree mimoc runs from, if it is built
+/// and newer than the headers it was built from.
 std::string autoPrebuiltDir() {
   std::string exe = llvm::sys::fs::getMainExecutable(
       nullptr, reinterpret_cast<void *>(&autoPrebuiltDir));
   llvm::SmallString<256> dir(
       llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
   llvm::sys::path::append(dir, "runtime", "program");
-  for (const char *name : {"libmimo_program.so", "libmimo_program.dylib"}) {
-    llvm::SmallString<256> lib(dir);
-    llvm::sys::path::append(lib, name);
-    if (llvm::sys::fs::exists(lib))
-      return dir.str().str();
+  if (!llvm::sys::fs::exists(dir))
+    return "";
+  if (!isPrebuiltCurrent(dir)) {
+    llvm::errs() << "mimoc build-mimort: note: the support library in " << dir
+                 << " is missing or older than the runtime and kernel "
+                    "headers; building them from source\n";
+    return "";
   }
-  return "";
+  return dir.str().str();
 }
 
 int fail(const llvm::Twine &message) {

@@ -52,6 +52,16 @@ struct BuildOptions {
   int jobs = 0;
 };
 
+/// The mimo checkout emitted trainers build against by default.
+std::string defaultMimoSourceDir();
+
+/// Whether `prebuiltDir` holds a libmimo_program at least as new as every
+/// header of the runtime, the kernels and the support layer under
+/// `mimoSourceDir` (default: defaultMimoSourceDir()). A stale library would
+/// disagree with the generated code on the kernel interface's layout.
+bool isPrebuiltCurrent(llvm::StringRef prebuiltDir,
+                       llvm::StringRef mimoSourceDir = "");
+
 /// Configures and builds the folder written by emitTrainerSource (cmake,
 /// with Ninja when it is installed, else the default generator) in
 /// DIR/build and copies the trainer to `output`. On failure the error

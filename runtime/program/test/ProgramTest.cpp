@@ -1,0 +1,152 @@
+//===- ProgramTest.cpp - The support layer on one process -----------------===//
+
+#include "mimo/program/Context.h"
+#include "mimo/program/Support.h"
+
+#include "mimo/runtime/Communicator.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace mimo;
+using namespace mimo::program;
+
+namespace {
+
+ProgramDesc smallProgram() {
+  ProgramDesc d;
+  setProgram(&d, "test", 1, 1.0e6);
+  addGrid(&d, "llm", 1, 1, 1, 1, 0, 1);
+  addGroup(&d, "llm", rt::kDpMask);
+  addBuffer(&d, "full", rt::MemoryCategory::Params, kernels::DType::F32,
+            {4, 8});
+  addBuffer(&d, "shard", rt::MemoryCategory::Params, kernels::DType::F32,
+            {4, 4});
+  addBuffer(&d, "stack", rt::MemoryCategory::Activations, kernels::DType::F32,
+            {3, 2, 4});
+  addBuffer(&d, "ids", rt::MemoryCategory::Activations, kernels::DType::I32,
+            {2, 8});
+  addBuffer(&d, "labels", rt::MemoryCategory::Activations, kernels::DType::I32,
+            {2, 8});
+  setData(&d, "llm", 2, 8, 32, 31, 0, 0, 3, 1, 2);
+  return d;
+}
+
+class ProgramTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    world = rt::createSelfCommunicator();
+    auto made = ProgramContext::create(smallProgram(), *world, 7, "");
+    ASSERT_TRUE(made.ok()) << made.status().toString();
+    ctx = std::move(*made);
+    setCurrentContext(ctx.get());
+  }
+  void TearDown() override { setCurrentContext(nullptr); }
+
+  std::vector<float> values(const TensorView &v) {
+    return std::vector<float>(v.f32(), v.f32() + v.numel());
+  }
+
+  std::unique_ptr<rt::Communicator> world;
+  std::unique_ptr<ProgramContext> ctx;
+};
+
+TEST_F(ProgramTest, BuffersAreAllocatedZeroedAndAccounted) {
+  TensorView full = buffer("full");
+  EXPECT_EQ(full.str(), "f32[4, 8]");
+  for (float v : values(full))
+    EXPECT_EQ(v, 0.0f);
+  EXPECT_EQ(ctx->allocator().stats().currentOf(rt::MemoryCategory::Params),
+            (32u + 16u) * 4u);
+}
+
+TEST_F(ProgramTest, ShardDrawsItsSliceOfTheFullTensor) {
+  TensorView full = buffer("full"), shard = buffer("shard");
+  initNormal(full, "w", 0.5f, 0, 8);
+  // Columns [4, 8) of the [4, 8] tensor: first element 4, rows of 8.
+  initNormal(shard, "w", 0.5f, 4, 8);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c)
+      EXPECT_EQ(shard.f32()[r * 4 + c], full.f32()[r * 8 + 4 + c]);
+  // Another name is another stream.
+  initNormal(shard, "u", 0.5f, 4, 8);
+  EXPECT_NE(shard.f32()[0], full.f32()[4]);
+}
+
+TEST_F(ProgramTest, SliceAndReshapeViewTheSameMemory) {
+  TensorView stack = buffer("stack");
+  TensorView layer = slice(stack, 2);
+  EXPECT_EQ(layer.str(), "f32[2, 4]");
+  EXPECT_EQ(layer.f32(), stack.f32() + 16);
+  TensorView flat = reshape(stack, {24});
+  EXPECT_EQ(flat.data, stack.data);
+  EXPECT_EQ(flat.str(), "f32[24]");
+  EXPECT_FALSE(absent().defined());
+}
+
+TEST_F(ProgramTest, FillCopyAndReadScalar) {
+  TensorView full = buffer("full"), shard = buffer("shard");
+  fill(shard, 2.5f);
+  EXPECT_EQ(readF32(shard, 15), 2.5f);
+  copy(shard, reshape(slice(reshape(full, {2, 16}), 1), {4, 4}));
+  EXPECT_EQ(readF32(full, 16), 2.5f);
+  EXPECT_EQ(readF32(full, 15), 0.0f);
+  fill(buffer("ids"), std::int32_t(9));
+  EXPECT_EQ(readI32(buffer("ids"), 3), 9);
+}
+
+TEST_F(ProgramTest, KernelsAndCollectivesRunOnTheContext) {
+  TensorView shard = buffer("shard");
+  fill(shard, 1.5f);
+  callKernel("add", &kernels::Kernels::add, shard, shard, shard);
+  EXPECT_EQ(readF32(shard, 0), 3.0f);
+  allReduce(shard, "llm", rt::kDpMask, rt::ReduceOp::Sum);
+  EXPECT_EQ(readF32(shard, 0), 3.0f);
+  EXPECT_EQ(gridCoord("llm", rt::GridDim::DP), 0);
+  kernels::AdamParams p =
+      adamParams(0.1f, 0.8f, 0.9f, 1e-6f, 0.01f, true, 3, 0.5f);
+  EXPECT_EQ(p.step, 3);
+  EXPECT_EQ(p.gradScale, 0.5f);
+  EXPECT_TRUE(p.decoupledWeightDecay);
+}
+
+TEST_F(ProgramTest, SamplePoolRepeatsItsBatches) {
+  TensorView ids = buffer("ids"), labels = buffer("labels");
+  nextBatch(ids, labels);
+  std::vector<std::int32_t> first(ids.i32(), ids.i32() + 16);
+  nextBatch(ids, labels);
+  EXPECT_EQ(std::vector<std::int32_t>(ids.i32(), ids.i32() + 16), first);
+  EXPECT_EQ(ctx->dataLoader()->position().nextSample, 4);
+}
+
+TEST_F(ProgramTest, OffloadAndFetchKeepTheContents) {
+  fill(buffer("stack"), 4.0f);
+  offload("stack");
+  EXPECT_FALSE(ctx->view("stack").ok());
+  EXPECT_GT(ctx->allocator().stats().currentOf(rt::MemoryCategory::Offloaded),
+            0u);
+  fetch("stack");
+  EXPECT_EQ(readF32(buffer("stack"), 23), 4.0f);
+}
+
+TEST(ProgramContextTest, WorldSizeMustMatch) {
+  ProgramDesc d = smallProgram();
+  d.worldSize = 2;
+  auto world = rt::createSelfCommunicator();
+  auto made = ProgramContext::create(d, *world, 1, "");
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().message(),
+            "program 'test' was built for 2 ranks but the job has 1");
+}
+
+TEST(ProgramContextTest, UnknownGridIsAnError) {
+  ProgramDesc d = smallProgram();
+  addGroup(&d, "vision", rt::kTpMask);
+  auto world = rt::createSelfCommunicator();
+  auto made = ProgramContext::create(d, *world, 1, "");
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().message(), "group on unknown grid 'vision'");
+}
+
+} // namespace
