@@ -27,6 +27,9 @@ int runImportHf();
 llvm::cl::SubCommand &planSubCommand();
 int runPlan();
 
+llvm::cl::SubCommand &buildSubCommand();
+int runBuild();
+
 llvm::cl::SubCommand &buildMimortSubCommand();
 int runBuildMimort();
 

@@ -3,6 +3,7 @@
 //   mimoc import SPEC.json            print the model as mimo IR
 //   mimoc import-hf config.json       a Hugging Face LLaVA config as a spec
 //   mimoc plan SPEC --hardware ...    search parallel plans
+//   mimoc build SPEC.json -o trainer  a trainer from a spec (world 1)
 //   mimoc build-mimort PROGRAM.mlir   a trainer from a mimort program
 //
 //===----------------------------------------------------------------------===//
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
 #ifdef MIMO_HAVE_PLAN_COMMAND
       {planSubCommand(), runPlan},
 #endif
+      {buildSubCommand(), runBuild},
       {buildMimortSubCommand(), runBuildMimort},
   };
   for (Entry &e : entries)

@@ -1,0 +1,175 @@
+//===- BuildCommand.cpp - mimoc build -------------------------------------===//
+//
+//   mimoc build SPEC.json -o trainer              the trainer executable
+//   mimoc build SPEC.json --emit=mlir [-o F]      the mimort program
+//   mimoc build SPEC.json --emit=cpp -o DIR       the trainer's source folder
+//
+// The whole lowering of a world-1 model: import the spec, add the backward
+// (mimo-generate-backward), lower to the per-rank program
+// (convert-mimo-to-mimort), then emit and build the trainer as
+// `mimoc build-mimort` does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+
+#include "mimo/Conversion/Passes.h"
+#include "mimo/Dialect/Mimo/MimoDialect.h"
+#include "mimo/Dialect/Mimo/MimoOps.h"
+#include "mimo/Dialect/Mimort/MimortDialect.h"
+#include "mimo/Spec/SpecImport.h"
+#include "mimo/Target/TrainerEmitter.h"
+#include "mimo/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+namespace mimo::tools {
+
+cl::SubCommand &buildSubCommand() {
+  static cl::SubCommand sub("build", "Build a trainer from a model spec "
+                                     "(world-1 plans)");
+  return sub;
+}
+
+namespace {
+
+enum class EmitKind { Exe, Mlir, Cpp };
+
+cl::opt<std::string> input(cl::Positional, cl::Required,
+                           cl::desc("<spec.json>"), cl::sub(buildSubCommand()),
+                           cl::cat(mimocCategory()));
+cl::opt<std::string>
+    output("o",
+           cl::desc("The trainer executable, the mimort program (--emit=mlir, "
+                    "default stdout) or the source folder (--emit=cpp)"),
+           cl::value_desc("path"), cl::sub(buildSubCommand()),
+           cl::cat(mimocCategory()));
+cl::opt<EmitKind> emit(
+    "emit", cl::desc("What to produce"), cl::init(EmitKind::Exe),
+    cl::values(clEnumValN(EmitKind::Exe, "exe", "the trainer executable"),
+               clEnumValN(EmitKind::Mlir, "mlir", "the mimort program"),
+               clEnumValN(EmitKind::Cpp, "cpp",
+                          "a source folder that builds the trainer without "
+                          "MLIR")),
+    cl::sub(buildSubCommand()), cl::cat(mimocCategory()));
+cl::opt<int64_t> dataSamples(
+    "data-samples",
+    cl::desc("Make the synthetic data a fixed pool of N samples (0: a fresh "
+             "stream)"),
+    cl::init(0), cl::sub(buildSubCommand()), cl::cat(mimocCategory()));
+cl::opt<int64_t> gbs("gbs", cl::desc("Override training.global_batch_size"),
+                     cl::init(0), cl::sub(buildSubCommand()),
+                     cl::cat(mimocCategory()));
+cl::opt<std::string> prebuilt(
+    "prebuilt",
+    cl::desc("Link against the libmimo_program in DIR; 'auto' (default) uses "
+             "this build tree's when it is current, 'none' builds the "
+             "runtime and kernels from source"),
+    cl::value_desc("DIR|auto|none"), cl::init("auto"),
+    cl::sub(buildSubCommand()), cl::cat(mimocCategory()));
+cl::opt<std::string> buildDir(
+    "build-dir",
+    cl::desc("Where the source folder is written and built (default: a "
+             "temporary directory, removed after a successful build)"),
+    cl::value_desc("dir"), cl::sub(buildSubCommand()),
+    cl::cat(mimocCategory()));
+cl::opt<int> jobs("j", cl::desc("Parallel build jobs (0: the tool decides)"),
+                  cl::init(0), cl::sub(buildSubCommand()),
+                  cl::cat(mimocCategory()));
+
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "mimoc build: " << message << "\n";
+  return 1;
+}
+
+/// This build tree's support library when it is current, as
+/// `mimoc build-mimort --prebuilt=auto` picks it.
+std::string autoPrebuilt() {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&autoPrebuilt));
+  llvm::SmallString<256> dir(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(dir, "runtime", "program");
+  if (!llvm::sys::fs::exists(dir) || !isPrebuiltCurrent(dir))
+    return "";
+  return dir.str().str();
+}
+
+} // namespace
+
+int runBuild() {
+  if (dataSamples < 0 || gbs < 0)
+    return fail("--data-samples and --gbs must not be negative");
+  mlir::MLIRContext context;
+  context.loadDialect<MimoDialect, mimort::MimortDialect,
+                      mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                      mlir::scf::SCFDialect, mlir::emitc::EmitCDialect>();
+  spec::ImportOptions importOptions;
+  if (gbs > 0)
+    importOptions.globalBatchSize = gbs;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      spec::importSpecFile(input, context, importOptions);
+  if (!module)
+    return 1;
+
+  mlir::PassManager pm = mlir::PassManager::on<mlir::ModuleOp>(&context);
+  pm.addNestedPass<ModelOp>(createMimoGenerateBackward());
+  ConvertMimoToMimortOptions lowerOptions;
+  lowerOptions.dataSamples = dataSamples;
+  pm.addPass(createConvertMimoToMimort(lowerOptions));
+  if (mlir::failed(pm.run(*module)))
+    return fail("lowering '" + input + "' failed");
+
+  if (emit == EmitKind::Mlir) {
+    std::string error;
+    llvm::Error err = llvm::writeToOutput(output.empty() ? std::string("-")
+                                                         : output.getValue(),
+                                          [&](llvm::raw_ostream &os) {
+                                            module->print(os);
+                                            return llvm::Error::success();
+                                          });
+    if (err)
+      return fail(llvm::toString(std::move(err)));
+    return 0;
+  }
+  if (output.empty())
+    return fail("-o is required (the trainer, or the folder with --emit=cpp)");
+  if (emit == EmitKind::Cpp) {
+    if (llvm::Error err = emitTrainerSource(*module, output))
+      return fail(llvm::toString(std::move(err)));
+    return 0;
+  }
+
+  llvm::SmallString<256> dir(buildDir);
+  bool temporary = dir.empty();
+  if (temporary)
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("mimoc-trainer", dir))
+      return fail("cannot create a build directory: " + ec.message());
+  if (llvm::Error err = emitTrainerSource(*module, dir))
+    return fail(llvm::toString(std::move(err)));
+  BuildOptions buildOptions;
+  buildOptions.jobs = jobs;
+  if (prebuilt == "auto")
+    buildOptions.prebuiltDir = autoPrebuilt();
+  else if (prebuilt != "none")
+    buildOptions.prebuiltDir = prebuilt;
+  if (llvm::Error err = buildTrainer(dir, output, buildOptions))
+    return fail(llvm::toString(std::move(err)) + "\n(the sources are kept in " +
+                dir + ")");
+  if (temporary)
+    llvm::sys::fs::remove_directories(dir);
+  return 0;
+}
+
+} // namespace mimo::tools
