@@ -59,9 +59,6 @@ std::string identifierFrom(StringRef text) {
   if (id.empty() || isdigit(static_cast<unsigned char>(id[0])) ||
       isCppKeyword(id))
     id = "b_" + id;
-  // The emitter's own names are v<N> and i<N>; never shadow them.
-  if (llvm::Regex("^[vi][0-9]+$").match(id))
-    id += "_";
   return id;
 }
 
@@ -84,12 +81,35 @@ std::string nameVariables(StringRef cpp) {
 
   SmallVector<StringRef> lines;
   cpp.split(lines, '\n');
+  // Identifiers the emitter wrote (outside string literals): a chosen name
+  // must not collide with any of them (loop variables, v<N>, callees).
+  llvm::StringSet<> taken;
+  for (StringRef line : lines) {
+    for (size_t i = 0; i < line.size();) {
+      char c = line[i];
+      if (c == '"') {
+        size_t j = line.find('"', i + 1);
+        i = j == StringRef::npos ? line.size() : j + 1;
+      } else if (isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        size_t j = i;
+        while (j < line.size() &&
+               (isalnum(static_cast<unsigned char>(line[j])) || line[j] == '_'))
+          ++j;
+        taken.insert(line.substr(i, j - i));
+        i = j;
+      } else {
+        ++i;
+      }
+    }
+  }
   llvm::StringMap<std::string> names;
   llvm::StringSet<> used;
   std::string out;
   auto define = [&](StringRef var, std::string base) {
+    while (taken.contains(base))
+      base += "_";
     std::string name = base;
-    for (int n = 2; used.contains(name); ++n)
+    for (int n = 2; used.contains(name) || taken.contains(name); ++n)
       name = base + "_" + std::to_string(n);
     used.insert(name);
     names[var] = name;

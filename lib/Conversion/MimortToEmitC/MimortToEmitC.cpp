@@ -21,6 +21,8 @@
 #include "mlir/Dialect/EmitC/Transforms/TypeConversions.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Iterators.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/Support/Format.h"
 
@@ -572,6 +574,13 @@ struct ConvertMimortToEmitCPass
     MLIRContext *ctx = &getContext();
     if (failed(lowerDeclarations(module)))
       return signalPassFailure();
+    // Unused views, absent arguments and constants would become unused C++
+    // variables.
+    for (auto fn : module.getOps<func::FuncOp>())
+      fn.walk<WalkOrder::PostOrder, ReverseIterator>([&](Operation *op) {
+        if (op != fn && isOpTriviallyDead(op))
+          op->erase();
+      });
 
     TypeConverter converter;
     converter.addConversion([](Type t) -> std::optional<Type> {
