@@ -1,5 +1,8 @@
 // RUN: mimo-opt %s --convert-mimort-to-emitc | FileCheck %s --check-prefix=IR
 // RUN: mimo-opt %s --convert-mimort-to-emitc | mlir-translate --mlir-to-cpp | FileCheck %s
+// The C++ of every op compiles, without warnings, against the support layer.
+// RUN: mimoc build-mimort %s --emit=program -o %t.cpp
+// RUN: c++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I%mimo_src/runtime/program/include -I%mimo_src/runtime/include -I%mimo_src/kernels/include %t.cpp
 //
 // A mimort program becomes C++ calling mimo/program/Support.h: the
 // declarations become describe(), functions keep their names, index values
@@ -75,9 +78,11 @@ func.func @init() {
 // CHECK: mimo::program::recv({{v[0-9]+}}, [[PEER]], "llm", mimo::rt::kTpMask, 7);
 // CHECK: mimo::program::offload("act");
 // CHECK: mimo::program::fetch("act");
-// CHECK: int32_t {{v[0-9]+}} = mimo::program::readI32([[FLAT]], 3);
+// CHECK: int32_t [[N:v[0-9]+]] = mimo::program::readI32([[FLAT]], 3);
 // CHECK: float [[LOSS:v[0-9]+]] = mimo::program::readF32({{v[0-9]+}}, 0);
-// CHECK: return [[LOSS]];
+// CHECK: float [[NF:v[0-9]+]] = (float) [[N]];
+// CHECK: float [[SUM:v[0-9]+]] = [[LOSS]] + [[NF]];
+// CHECK: return [[SUM]];
 // CHECK: } // namespace mimo_generated
 // CHECK: mimo::program::Program mimoProgram() {
 // CHECK-NEXT: return {mimo_generated::describe, mimo_generated::init, mimo_generated::step};
@@ -117,6 +122,8 @@ func.func @step(%step: i64) -> f32 {
   mimort.fetch @act
   %n = mimort.read_scalar %flat[3] : !mimort.buffer<16xi32> -> i32
   %loss = mimort.read_scalar %m[0] : !mimort.buffer<8x16xf32> -> f32
-  return %loss : f32
+  %nf = arith.sitofp %n : i32 to f32
+  %sum = arith.addf %loss, %nf : f32
+  return %sum : f32
 }
 

@@ -3,6 +3,7 @@
 // RUN: FileCheck %s --check-prefix=MAIN < %t/main.cpp
 // RUN: FileCheck %s --check-prefix=PROGRAM < %t/program.cpp
 // RUN: mimoc build-mimort %S/../e2e/tiny-lm.mlir --emit=program | FileCheck %s --check-prefix=PROGRAM
+// RUN: c++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I%mimo_src/runtime/program/include -I%mimo_src/runtime/include -I%mimo_src/kernels/include %t/program.cpp %t/main.cpp
 // RUN: rm -rf %t.copy && mimoc build-mimort %S/../e2e/tiny-lm.mlir --emit=cpp --copy-sources -o %t.copy
 // RUN: FileCheck %s --check-prefix=COPY < %t.copy/CMakeLists.txt
 // RUN: test -f %t.copy/mimo/runtime/program/src/TrainerMain.cpp

@@ -140,7 +140,8 @@ def Mimort_DataOp : Mimort_DeclOp<"data",
 //===----------------------------------------------------------------------===//
 
 def Mimort_GetOp : Mimort_Op<"get",
-    [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+    [DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+     MemoryEffects<[MemRead]>]> {
   let summary = "the current view of a declared buffer";
   let description = [{
     Not pure: an offloaded and fetched buffer may move, so a view must be
@@ -249,11 +250,11 @@ def Mimort_CopyOp : Mimort_Op<"copy"> {
   let hasVerifier = 1;
 }
 
-def Mimort_ReadScalarOp : Mimort_Op<"read_scalar"> {
+def Mimort_ReadScalarOp : Mimort_Op<"read_scalar", [MemoryEffects<[MemRead]>]> {
   let summary = "read one element back to the host";
   let description = [{
     Element `index` (flat) as an `f32` (float buffers) or `i32`; waits for
-    the device.
+    the device. A read whose result is unused is dropped by the lowering.
 
     ```mlir
     %loss = mimort.read_scalar %loss_sum[0] : !mimort.buffer<1xf32> -> f32
