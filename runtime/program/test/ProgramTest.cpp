@@ -4,10 +4,14 @@
 #include "mimo/program/Support.h"
 
 #include "mimo/runtime/Communicator.h"
+#include "mimo/runtime/Safetensors.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace mimo;
 using namespace mimo::program;
@@ -147,6 +151,56 @@ TEST(ProgramContextTest, UnknownGridIsAnError) {
   auto made = ProgramContext::create(d, *world, 1, "");
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.status().message(), "group on unknown grid 'vision'");
+}
+
+} // namespace
+
+namespace {
+
+/// A dataset directory with one shard of four samples of eight tokens whose
+/// ids are 100 * sample + position.
+std::string writeDataset(const std::string &name, std::int64_t seqLen) {
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     (name + "-" + std::to_string(::getpid())))
+                        .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::vector<std::int32_t> ids(4 * seqLen), labels(4 * seqLen, -100);
+  for (std::int64_t i = 0; i < 4 * seqLen; ++i)
+    ids[i] = static_cast<std::int32_t>(100 * (i / seqLen) + i % seqLen);
+  rt::SafetensorsWriter w;
+  EXPECT_TRUE(w.add<float>("pixels", {4, 1, 1, 1, 1}, {0, 0, 0, 0}).ok());
+  EXPECT_TRUE(w.add<std::int32_t>("input_ids", {4, seqLen}, ids).ok());
+  EXPECT_TRUE(w.add<std::int32_t>("labels", {4, seqLen}, labels).ok());
+  EXPECT_TRUE(w.write(dir + "/shard0.safetensors").ok());
+  return dir;
+}
+
+TEST(ProgramContextTest, BatchesComeFromADatasetDirectory) {
+  std::string dir = writeDataset("mimo-program-dataset", 8);
+  auto world = rt::createSelfCommunicator();
+  auto made = ProgramContext::create(smallProgram(), *world, 1, dir);
+  ASSERT_TRUE(made.ok()) << made.status().toString();
+  setCurrentContext(made->get());
+  TensorView ids = buffer("ids"), labels = buffer("labels");
+  nextBatch(ids, labels);
+  nextBatch(ids, labels);
+  // The second global batch of two: samples 2 and 3.
+  EXPECT_EQ(readI32(ids, 0), 200);
+  EXPECT_EQ(readI32(ids, 15), 307);
+  setCurrentContext(nullptr);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProgramContextTest, DatasetShapeMustMatch) {
+  std::string dir = writeDataset("mimo-program-dataset-short", 6);
+  auto world = rt::createSelfCommunicator();
+  auto made = ProgramContext::create(smallProgram(), *world, 1, dir);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("samples have seq_len 6"),
+            std::string::npos)
+      << made.status().message();
+  std::filesystem::remove_all(dir);
 }
 
 } // namespace
