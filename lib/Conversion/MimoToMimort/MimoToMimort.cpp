@@ -72,7 +72,6 @@ private:
   // Values.
   Value get(StringRef sym);
   Value materialize(Value v);
-  Value result(Value v) { return materialize(v); }
   Value absent() {
     return mrt::AbsentOp::create(b, loc, mrt::AbsentType::get(ctx));
   }
