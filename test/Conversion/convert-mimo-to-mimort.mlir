@@ -118,6 +118,10 @@
 // CHECK: mimort.kernel "sum_squares"({{.*}}) {accumulate = false}
 // CHECK: mimort.kernel "sum_squares"({{.*}}) {accumulate = true}
 // CHECK: %[[SS:.*]] = mimort.read_scalar %{{.*}}[0]
+// A non-finite norm skips the update.
+// CHECK: %[[DIFF:.*]] = arith.subf %[[NORM:.*]], %[[NORM]] : f32
+// CHECK: %[[FINITE:.*]] = arith.cmpf oeq, %[[DIFF]], %{{.*}} : f32
+// CHECK: scf.if %[[FINITE]] {
 // CHECK: mimort.kernel "adam_step"(%arg0, %[[GS:[^,]*]], {{.*}}) {adam = #mimort.adam<lr = 1.000000e-03 : f64, beta1 = 9.000000e-01 : f64, beta2 = {{.*}}, eps = 1.000000e-08 : f64, weight_decay = 1.000000e-02 : f64, decoupled = true>}
 // CHECK: %[[MEAN:.*]] = arith.divf
 // CHECK-NEXT: return %[[MEAN]] : f32

@@ -1105,11 +1105,21 @@ LogicalResult Lowering::lowerStep() {
       b.getF64FloatAttr(optF("eps", 1e-8)),
       b.getF64FloatAttr(optF("weight_decay", 0.0)), b.getBoolAttr(decoupled));
   Value stepNo = entry->getArgument(0);
-  for (const Param &p : params)
-    kernel("adam_step",
-           {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
-            get(p.name + ".m"), get(p.name + ".v")},
-           {b.getNamedAttr("adam", adam)});
+  // A non-finite norm skips the update (gradClipScale's contract): norm -
+  // norm is 0 exactly when the norm is finite.
+  Value finite = arith::CmpFOp::create(
+      b, loc, arith::CmpFPredicate::OEQ,
+      arith::SubFOp::create(b, loc, norm, norm), f32(0.0));
+  auto update = scf::IfOp::create(b, loc, finite, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(update.thenBlock());
+    for (const Param &p : params)
+      kernel("adam_step",
+             {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
+              get(p.name + ".m"), get(p.name + ".v")},
+             {b.getNamedAttr("adam", adam)});
+  }
   func::ReturnOp::create(
       b, loc, ValueRange{arith::DivFOp::create(b, loc, totalLoss, tokens)});
   return success();
