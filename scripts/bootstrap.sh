@@ -51,6 +51,7 @@ cmake --build "$build" -j "$jobs"
 # --- run --------------------------------------------------------------------
 case "$mode" in
   demo) exec bash "$root/scripts/main-job.sh" "$build" ;;
-  test) cd "$build" && exec ctest --output-on-failure -j "$jobs" ;;
+  # Idle OpenMP threads must not spin while BLAS and other tests need cores.
+  test) cd "$build" && OMP_WAIT_POLICY=passive exec ctest --output-on-failure -j "$jobs" ;;
   build) ;;
 esac
