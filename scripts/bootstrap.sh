@@ -52,6 +52,6 @@ cmake --build "$build" -j "$jobs"
 case "$mode" in
   demo) exec bash "$root/scripts/main-job.sh" "$build" ;;
   # Idle OpenMP threads must not spin while BLAS and other tests need cores.
-  test) cd "$build" && OMP_WAIT_POLICY=passive exec ctest --output-on-failure -j "$jobs" ;;
+  test) cd "$build" && exec env OMP_WAIT_POLICY=passive ctest --output-on-failure -j "$jobs" ;;
   build) ;;
 esac
