@@ -70,7 +70,8 @@ Communicator::allGatherStrings(const std::string &mine) {
   MIMO_RETURN_IF_ERROR(allGather(&len, lens.data(), 1));
   std::int64_t maxLen = *std::max_element(lens.begin(), lens.end());
   std::vector<std::uint8_t> padded(maxLen, 0), all(maxLen * n);
-  std::memcpy(padded.data(), mine.data(), mine.size());
+  if (!mine.empty())
+    std::memcpy(padded.data(), mine.data(), mine.size());
   if (maxLen > 0)
     MIMO_RETURN_IF_ERROR(allGather(padded.data(), all.data(), maxLen));
   std::vector<std::string> out(n);
