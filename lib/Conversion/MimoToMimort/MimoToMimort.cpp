@@ -1,7 +1,8 @@
-//===- MimoToMimort.cpp - A world-1 mimo model to a mimort program --------===//
+//===- MimoToMimort.cpp - A data-parallel mimo model to a mimort program --===//
 //
 // Walks the model after mimo-generate-backward and writes the per-rank
-// program of a world-1 plan (docs/lowering.md, "convert-mimo-to-mimort"):
+// program of a world-1 or data-parallel plan (docs/lowering.md,
+// "convert-mimo-to-mimort"):
 // every mimo tensor value lives in a named buffer, every op becomes one or
 // more mimort.kernel calls on those buffers, stacks become scf.for loops
 // over layers, and @step strings the modules together around the data
@@ -48,6 +49,7 @@ struct Loc {
 /// One parameter of a forward module and its buffers.
 struct Param {
   std::string name; ///< "<module>.<param name>", the params buffer
+  std::string module; ///< the forward module (its grid's dp group)
   mrt::BufferType type;
   mimo::InitKind init;
   double std;
@@ -124,6 +126,9 @@ private:
   /// Locations of each lowered module's results.
   llvm::StringMap<std::vector<Loc>> results;
   std::string llmName;
+  /// The data-parallel size of every module and the world (= dp).
+  int64_t dp = 1;
+  int64_t world = 1;
 };
 
 //===----------------------------------------------------------------------===//
@@ -243,23 +248,59 @@ Value Lowering::sqrtF32(Value x) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult Lowering::checkPlan() {
+  // Grids this pass places itself: tp = cp = pp = 1, any dp, every module
+  // on the ranks [0, world).
   for (mimo::ModuleOp m : model.getModules()) {
     auto p = m.getParallelAttr();
     if (!p)
       continue;
-    if (p.getTp() != 1 || p.getCp() != 1 || p.getPp() != 1 || p.getDp() != 1)
+    if (p.getTp() != 1 || p.getCp() != 1 || p.getPp() != 1)
       return m.emitError()
              << "convert-mimo-to-mimort: module '" << m.getSymName()
              << "' has grid [tp = " << p.getTp() << ", cp = " << p.getCp()
              << ", pp = " << p.getPp() << ", dp = " << p.getDp()
-             << "]; this pass lowers world-1 programs only, the IR must be "
-                "partitioned first (mimo-partition, mimo-pipeline)";
+             << "]; this pass lowers data-parallel grids only (tp = cp = pp "
+                "= 1), the IR must be partitioned first (mimo-partition, "
+                "mimo-pipeline)";
   }
-  if (auto plan = model.getPlanAttr(); plan && plan.getWorld() != 1)
+  auto plan = model.getPlanAttr();
+  if (plan && plan.getLayout() == Layout::disaggregated)
     return model.emitError()
-           << "convert-mimo-to-mimort: the plan has world " << plan.getWorld()
-           << "; this pass lowers world-1 programs only, the IR must be "
-              "partitioned first";
+           << "convert-mimo-to-mimort: the plan's layout is disaggregated; "
+              "this pass places every module on all ranks (homogeneous or "
+              "colocated layouts)";
+  // One dp for every forward module: a module on another dp would need the
+  // encoder-to-LLM bridge.
+  SmallVector<std::pair<StringRef, int64_t>> dps;
+  for (mimo::ModuleOp m : model.getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue;
+    auto p = m.getParallelAttr();
+    dps.push_back({m.getSymName(), p ? p.getDp() : 1});
+  }
+  dp = dps.empty() ? 1 : dps.front().second;
+  if (llvm::any_of(dps, [&](auto &e) { return e.second != dp; })) {
+    std::string list;
+    for (auto [name, d] : dps)
+      list += (list.empty() ? "" : ", ") + name.str() + " dp = " +
+              std::to_string(d);
+    return model.emitError()
+           << "convert-mimo-to-mimort: every module must have the same dp ("
+           << list
+           << "); unequal dp needs the encoder-to-LLM bridge, which this "
+              "pass does not emit";
+  }
+  world = plan ? plan.getWorld() : 1;
+  if (world != dp)
+    return model.emitError()
+           << "convert-mimo-to-mimort: the plan has world " << world
+           << " but its grids span dp = " << dp
+           << " ranks; every rank must hold every module";
+  int64_t globalBatch = model.getGlobalBatchSize();
+  if (globalBatch % dp != 0)
+    return model.emitError()
+           << "convert-mimo-to-mimort: the global batch (" << globalBatch
+           << ") must be a multiple of dp (" << dp << ")";
   return success();
 }
 
@@ -281,7 +322,7 @@ LogicalResult Lowering::collectParams() {
       if (failed(type))
         return WalkResult::interrupt();
       paramIndex[name] = params.size();
-      params.push_back({name, *type, p.getInit(),
+      params.push_back({name, m.getSymName().str(), *type, p.getInit(),
                         p.getStd() ? p.getStd()->convertToDouble() : 0.02});
       return WalkResult::advance();
     });
@@ -871,7 +912,9 @@ LogicalResult Lowering::lowerStep() {
     return llm.emitError() << "convert-mimo-to-mimort: token ids must be ["
                            << model.getSeqLen() << "], got " << idsType;
   int64_t globalBatch = model.getGlobalBatchSize();
-  int64_t localBatch = globalBatch; // dp = 1
+  // Each rank of the LLM's dp group loads its contiguous block of the
+  // global batch (the runtime's DataLoader); the union is world 1's batch.
+  int64_t localBatch = globalBatch / dp;
   int64_t vocab = -1, placeholder = -1;
   llm.walk([&](EmbeddingOp e) {
     vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
@@ -1070,6 +1113,16 @@ LogicalResult Lowering::lowerStep() {
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, totalCount, one),
       one, totalCount);
 
+  // Gradients summed over each module's dp group: every rank then holds
+  // world 1's gradient and takes the same update. World 1 has nothing to
+  // sum.
+  if (dp > 1)
+    for (const Param &p : params)
+      mrt::AllReduceOp::create(
+          b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
+          get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
+          b.getStrArrayAttr({"dp"}));
+
   // Global gradient norm of the per-token loss, clip scale, Adam.
   DictionaryAttr opt = model.getOptimizer();
   auto optF = [&](StringRef key, double def) {
@@ -1173,14 +1226,14 @@ LogicalResult Lowering::run() {
   double flops = flopsPerStep();
   b.setInsertionPoint(model);
   auto program = mrt::ProgramOp::create(
-      b, loc, b.getStringAttr(model.getSymName()), b.getI64IntegerAttr(1),
+      b, loc, b.getStringAttr(model.getSymName()), b.getI64IntegerAttr(world),
       b.getF64FloatAttr(flops), FlatSymbolRefAttr::get(ctx, "init"),
       FlatSymbolRefAttr::get(ctx, "step"));
   b.setInsertionPointAfter(program);
   for (mimo::ModuleOp m : model.getModules())
     if (m.getKind() != ModuleKind::backward) {
       usedNames.insert(m.getSymName());
-      mrt::GridOp::create(b, loc, m.getSymName(), 1, 1, 1, 1, 0, 1);
+      mrt::GridOp::create(b, loc, m.getSymName(), 1, 1, 1, dp, 0, world);
     }
   declPoint = model;
   if (failed(collectParams()) || failed(lowerStep()))
