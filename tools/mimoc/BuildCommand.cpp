@@ -1,12 +1,14 @@
 //===- BuildCommand.cpp - mimoc build -------------------------------------===//
 //
 //   mimoc build SPEC.json -o trainer              the trainer executable
+//   mimoc build SPEC.json --plan plan.json -o trainer   a data-parallel one
 //   mimoc build SPEC.json --emit=mlir [-o F]      the mimort program
 //   mimoc build SPEC.json --emit=cpp -o DIR       the trainer's source folder
 //
-// The whole lowering of a world-1 model: import the spec, add the backward
-// (mimo-generate-backward), lower to the per-rank program
-// (convert-mimo-to-mimort), then emit and build the trainer as
+// The whole lowering of a world-1 or data-parallel model: import the spec,
+// attach the plan (mimo-plan-parallelism, with --plan; the world is the
+// plan's), add the backward (mimo-generate-backward), lower to the per-rank
+// program (convert-mimo-to-mimort), then emit and build the trainer as
 // `mimoc build-mimort` does.
 //
 //===----------------------------------------------------------------------===//
@@ -37,7 +39,7 @@ namespace mimo::tools {
 
 cl::SubCommand &buildSubCommand() {
   static cl::SubCommand sub("build", "Build a trainer from a model spec "
-                                     "(world-1 plans)");
+                                     "(world-1 and data-parallel plans)");
   return sub;
 }
 
@@ -62,6 +64,12 @@ cl::opt<EmitKind> emit(
                           "a source folder that builds the trainer without "
                           "MLIR")),
     cl::sub(buildSubCommand()), cl::cat(mimocCategory()));
+cl::opt<std::string>
+    planFile("plan",
+             cl::desc("Attach this plan.json (mimo-plan-parallelism) before "
+                      "lowering; the trainer runs on the plan's world"),
+             cl::value_desc("plan.json"), cl::sub(buildSubCommand()),
+             cl::cat(mimocCategory()));
 cl::opt<int64_t> dataSamples(
     "data-samples",
     cl::desc("Make the synthetic data a fixed pool of N samples (0: a fresh "
@@ -123,6 +131,11 @@ int runBuild() {
     return 1;
 
   mlir::PassManager pm = mlir::PassManager::on<mlir::ModuleOp>(&context);
+  if (!planFile.empty()) {
+    MimoPlanParallelismOptions planOptions;
+    planOptions.planFile = planFile;
+    pm.addNestedPass<ModelOp>(createMimoPlanParallelism(planOptions));
+  }
   pm.addNestedPass<ModelOp>(createMimoGenerateBackward());
   ConvertMimoToMimortOptions lowerOptions;
   lowerOptions.dataSamples = dataSamples;
