@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Data-parallel trainers from a spec and a plan, checked against world 1.
+
+`mimoc build SPEC --plan PLAN` builds a trainer for each dp=4 plan
+(homogeneous and colocated layouts, tp = cp = pp = 1); `mimoc build SPEC`
+builds the world-1 trainer of the same spec. Each trains for a few steps on
+the same fixed pool of synthetic samples, the dp=4 ones under
+`mpirun -np 4`, and saves a checkpoint at the end. Checks:
+  - every step's loss matches world 1 within a relative 1e-5;
+  - every rank's final parameters match world 1's, tensor by tensor,
+    within a relative 1e-5: ||a - b|| / ||b|| (2-norm over the tensor).
+    The gradient sums are reassociated (per rank, then over ranks), so a
+    few elements whose gradient nearly cancels differ more than the tensor
+    does; the element-wise max |a - b| / max |b| is printed as well. A
+    tensor whose world-1 values are all below 1e-6 (a zero-initialised
+    parameter with a mathematically zero gradient, e.g. an attention key
+    bias, which only moves by rounding noise) is held to an absolute 1e-6;
+  - a world-4 trainer under `mpirun -np 2` exits 1, every rank saying why.
+Prints a table of the differences. Exit status 0 when every check holds.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+TOLERANCE = 1e-5
+
+
+def run(cmd, **kwargs):
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, text=True, capture_output=True, **kwargs)
+
+
+def check(ok, message):
+    if not ok:
+        print("FAIL: " + message, flush=True)
+        sys.exit(1)
+    print("ok: " + message, flush=True)
+
+
+def must(r, what):
+    if r.returncode != 0:
+        print(r.stdout + r.stderr)
+    check(r.returncode == 0, what)
+    return r.stdout
+
+
+def env():
+    # One thread per rank: four ranks share the machine's cores.
+    return dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+
+def read_safetensors(path):
+    """{name: list of floats} for the f32 tensors of a safetensors file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    body = data[8 + length:]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__" or info["dtype"] != "F32":
+            continue
+        begin, end = info["data_offsets"]
+        out[name] = struct.unpack(f"<{(end - begin) // 4}f", body[begin:end])
+    return out
+
+
+def checkpoint_shards(save_dir):
+    steps = sorted(glob.glob(os.path.join(save_dir, "step-*")))
+    check(len(steps) >= 1, f"{save_dir} holds a checkpoint")
+    shards = sorted(glob.glob(os.path.join(steps[-1], "rank*.safetensors")))
+    with open(os.path.join(steps[-1], "metadata.json")) as f:
+        meta = json.load(f)
+    return shards, meta
+
+
+def params_of(tensors):
+    """The parameters: tensors with Adam moments `.m` and `.v`."""
+    return {n: t for n, t in tensors.items()
+            if n + ".m" in tensors and n + ".v" in tensors}
+
+
+NOISE = 1e-6
+
+
+def differences(a, b):
+    """(norm-relative, element max relative, max absolute) of a vs b."""
+    diff = [x - y for x, y in zip(a, b)]
+    norm = math.sqrt(sum(y * y for y in b))
+    scale = max(abs(y) for y in b)
+    worst = max(abs(d) for d in diff)
+    rel = math.sqrt(sum(d * d for d in diff)) / norm if norm > 0 else worst
+    return rel, (worst / scale if scale > 0 else worst), worst
+
+
+def losses(log):
+    with open(log) as f:
+        return [r["loss"] for r in map(json.loads, f)]
+
+
+def train(cmd, workdir, name, steps):
+    log = os.path.join(workdir, name + ".jsonl")
+    save = os.path.join(workdir, name + "-ckpt")
+    must(run(cmd + ["--steps", str(steps), "--log-every", "100",
+                    "--json-log", log, "--save", save], env=env(),
+             timeout=300), f"trainer '{name}' exits 0")
+    return losses(log), save
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mimoc", required=True)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--plan", action="append", required=True,
+                   help="a dp plan.json (repeatable)")
+    p.add_argument("--mpirun", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--samples", type=int, default=16)
+    a = p.parse_args()
+    shutil.rmtree(a.workdir, ignore_errors=True)
+    os.makedirs(a.workdir)
+    start = time.time()
+    mpirun = [a.mpirun, "--allow-run-as-root", "--oversubscribe"]
+
+    def build(name, extra):
+        exe = os.path.join(a.workdir, name)
+        must(run([a.mimoc, "build", a.spec, "--data-samples", str(a.samples),
+                  "--prebuilt", "auto", "-o", exe, "--build-dir",
+                  os.path.join(a.workdir, name + "-src"), "-j", "2"] + extra),
+             f"mimoc build {' '.join(extra) or '(world 1)'}")
+        return exe
+
+    reference = build("trainer-world1", [])
+    ref_losses, ref_save = train([reference], a.workdir, "world1", a.steps)
+    check(len(ref_losses) == a.steps, f"world 1 logs {a.steps} steps")
+    ref_shards, _ = checkpoint_shards(ref_save)
+    check(len(ref_shards) == 1, "world 1 writes one shard")
+    ref_params = params_of(read_safetensors(ref_shards[0]))
+    check(len(ref_params) > 0, f"world 1 saves {len(ref_params)} parameters")
+
+    rows = []
+    first_dp = None
+    for plan in a.plan:
+        with open(plan) as f:
+            plan_json = json.load(f)
+        dps = {m["dp"] for m in plan_json["modules"].values()}
+        check(len(dps) == 1, f"{plan}: one dp for every module")
+        world = dps.pop()
+        name = os.path.splitext(os.path.basename(plan))[0]
+        exe = build("trainer-" + name, ["--plan", plan])
+        first_dp = first_dp or (exe, world)
+        got, save = train(mpirun + ["-np", str(world), exe], a.workdir, name,
+                          a.steps)
+        check(len(got) == a.steps, f"{name}: {a.steps} steps logged")
+        loss_diff = max(abs(x - y) / abs(y) for x, y in zip(got, ref_losses))
+        check(loss_diff <= TOLERANCE,
+              f"{name}: every step's loss within {TOLERANCE:g} of world 1 "
+              f"(worst {loss_diff:.2e})")
+        shards, meta = checkpoint_shards(save)
+        check(meta.get("world_size") == world and len(shards) == world,
+              f"{name}: the checkpoint has {world} rank shards")
+        weight_diff = element_diff = noise_diff = 0.0
+        noise = sorted(n for n, t in ref_params.items()
+                       if max(abs(x) for x in t) < NOISE)
+        for shard in shards:
+            params = params_of(read_safetensors(shard))
+            check(sorted(params) == sorted(ref_params),
+                  f"{name}: {os.path.basename(shard)} saves world 1's "
+                  f"parameters")
+            for n, t in params.items():
+                rel, elem, worst = differences(t, ref_params[n])
+                if n in noise:
+                    noise_diff = max(noise_diff, worst)
+                else:
+                    weight_diff = max(weight_diff, rel)
+                    element_diff = max(element_diff, elem)
+        check(weight_diff <= TOLERANCE,
+              f"{name}: final weights of every rank within {TOLERANCE:g} of "
+              f"world 1, tensor by tensor (worst {weight_diff:.2e}; "
+              f"element-wise {element_diff:.2e})")
+        check(noise_diff <= NOISE,
+              f"{name}: parameters at rounding level ({', '.join(noise)}) "
+              f"within {NOISE:g} absolute (worst {noise_diff:.2e})")
+        rows.append((name, world, loss_diff, weight_diff, element_diff))
+
+    # Too few ranks for a world-4 trainer.
+    exe, world = first_dp
+    wrong = max(1, world // 2)
+    r = run(mpirun + ["-np", str(wrong), exe, "--steps", "1"], env=env(),
+            timeout=120)
+    err = r.stdout + r.stderr
+    check(r.returncode == 1, f"a world-{world} trainer under mpirun -np "
+          f"{wrong} exits 1 (got {r.returncode})")
+    for rank in range(wrong):
+        check(f"rank {rank}: program 'tiny' was built for a world of {world}, "
+              f"but the job has {wrong} ranks" in err, f"rank {rank} says why")
+
+    print()
+    print(f"{'plan':<24} {'world':>5} {'max rel loss diff':>18} "
+          f"{'max rel weight diff':>20} {'(element-wise)':>15}")
+    for name, world, ld, wd, ed in rows:
+        print(f"{name:<24} {world:>5} {ld:>18.2e} {wd:>20.2e} {ed:>15.2e}")
+    print(f"\nall checks passed in {time.time() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
