@@ -29,11 +29,11 @@ def ConvertMimortToEmitC : Pass<"convert-mimort-to-emitc", "::mlir::ModuleOp"> {
 }
 
 def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
-  let summary = "Lower a world-1 mimo model with its backward to a mimort program";
+  let summary = "Lower a mimo model with its backward to a per-rank mimort program (world 1 or data parallel)";
   let description = [{
     Takes a `builtin.module` holding one `mimo.model` after
     `mimo-generate-backward` and rewrites it into the per-rank program of a
-    world-1 plan: a `mimort.program`, one `mimort.grid` per module, the data
+    world-1 or data-parallel plan: a `mimort.program`, one `mimort.grid` per module, the data
     loader, one `mimort.buffer` per parameter, gradient, Adam moment,
     activation and scratch value, and the entry points `@init` and `@step`.
 
@@ -51,9 +51,12 @@ def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
     calls (recomputing rotary embeddings, norm statistics and the
     cross-entropy log-sum-exp in the backward), and `@step` runs the local
     samples forward and backward, then the global-norm clip and one Adam
-    step per parameter with the per-token gradient scale. Plans with any
-    grid other than tp = cp = pp = dp = 1 are rejected: such IR must be
-    partitioned first.
+    step per parameter with the per-token gradient scale. With a data-parallel
+    plan (every grid tp = cp = pp = 1, one dp shared by all modules, world =
+    dp, homogeneous or colocated) each rank loads its contiguous block of the
+    global batch and every parameter gradient is summed over its module's dp
+    group before the clip. Other grids are rejected: such IR must be
+    partitioned (and bridged) first.
   }];
   let options = [
     Option<"dataSamples", "data-samples", "int64_t", /*default=*/"0",
