@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "TrainerOutput.h"
 
 #include "mimo/Conversion/Passes.h"
 #include "mimo/Dialect/Mimo/MimoDialect.h"
@@ -100,19 +101,6 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// This build tree's support library when it is current, as
-/// `mimoc build-mimort --prebuilt=auto` picks it.
-std::string autoPrebuilt() {
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      nullptr, reinterpret_cast<void *>(&autoPrebuilt));
-  llvm::SmallString<256> dir(
-      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-  llvm::sys::path::append(dir, "runtime", "program");
-  if (!llvm::sys::fs::exists(dir) || !isPrebuiltCurrent(dir))
-    return "";
-  return dir.str().str();
-}
-
 } // namespace
 
 int runBuild() {
@@ -155,34 +143,12 @@ int runBuild() {
       return fail(llvm::toString(std::move(err)));
     return 0;
   }
-  if (output.empty())
-    return fail("-o is required (the trainer, or the folder with --emit=cpp)");
-  if (emit == EmitKind::Cpp) {
-    if (llvm::Error err = emitTrainerSource(*module, output))
-      return fail(llvm::toString(std::move(err)));
-    return 0;
-  }
-
-  llvm::SmallString<256> dir(buildDir);
-  bool temporary = dir.empty();
-  if (temporary)
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("mimoc-trainer", dir))
-      return fail("cannot create a build directory: " + ec.message());
-  if (llvm::Error err = emitTrainerSource(*module, dir))
-    return fail(llvm::toString(std::move(err)));
-  BuildOptions buildOptions;
-  buildOptions.jobs = jobs;
-  if (prebuilt == "auto")
-    buildOptions.prebuiltDir = autoPrebuilt();
-  else if (prebuilt != "none")
-    buildOptions.prebuiltDir = prebuilt;
-  if (llvm::Error err = buildTrainer(dir, output, buildOptions))
-    return fail(llvm::toString(std::move(err)) + "\n(the sources are kept in " +
-                dir + ")");
-  if (temporary)
-    llvm::sys::fs::remove_directories(dir);
-  return 0;
+  TrainerOutputOptions out;
+  out.sourceOnly = emit == EmitKind::Cpp;
+  out.buildDir = buildDir;
+  out.prebuilt = prebuilt;
+  out.jobs = jobs;
+  return writeTrainer(*module, output, out, "mimoc build");
 }
 
 } // namespace mimo::tools

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "TrainerOutput.h"
 
 #include "mimo/Dialect/Mimort/MimortDialect.h"
 #include "mimo/Target/TrainerEmitter.h"
@@ -82,25 +83,6 @@ cl::opt<int> jobs("j", cl::desc("Parallel build jobs (0: the tool decides)"),
                   cl::init(0), cl::sub(buildMimortSubCommand()),
                   cl::cat(mimocCategory()));
 
-/// The support library of the build tree mimoc runs from, if it is built
-/// and newer than the headers it was built from.
-std::string autoPrebuiltDir() {
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      nullptr, reinterpret_cast<void *>(&autoPrebuiltDir));
-  llvm::SmallString<256> dir(
-      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-  llvm::sys::path::append(dir, "runtime", "program");
-  if (!llvm::sys::fs::exists(dir))
-    return "";
-  if (!isPrebuiltCurrent(dir)) {
-    llvm::errs() << "mimoc build-mimort: note: the support library in " << dir
-                 << " is missing or older than the runtime and kernel "
-                    "headers; building them from source\n";
-    return "";
-  }
-  return dir.str().str();
-}
-
 int fail(const llvm::Twine &message) {
   llvm::errs() << "mimoc build-mimort: " << message << "\n";
   return 1;
@@ -138,37 +120,13 @@ int runBuildMimort() {
     out->keep();
     return 0;
   }
-  if (output.empty())
-    return fail("-o is required (the trainer, or the folder with --emit=cpp)");
-
-  TrainerSourceOptions sourceOptions;
-  sourceOptions.copySources = copySources;
-  if (emit == EmitKind::Cpp) {
-    if (llvm::Error err = emitTrainerSource(*module, output, sourceOptions))
-      return fail(llvm::toString(std::move(err)));
-    return 0;
-  }
-
-  llvm::SmallString<256> dir(buildDir);
-  bool temporary = dir.empty();
-  if (temporary)
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("mimoc-trainer", dir))
-      return fail("cannot create a build directory: " + ec.message());
-  if (llvm::Error err = emitTrainerSource(*module, dir, sourceOptions))
-    return fail(llvm::toString(std::move(err)));
-  BuildOptions buildOptions;
-  buildOptions.jobs = jobs;
-  if (prebuilt == "auto")
-    buildOptions.prebuiltDir = autoPrebuiltDir();
-  else if (prebuilt != "none")
-    buildOptions.prebuiltDir = prebuilt;
-  if (llvm::Error err = buildTrainer(dir, output, buildOptions))
-    return fail(llvm::toString(std::move(err)) + "\n(the sources are kept in " +
-                dir + ")");
-  if (temporary)
-    llvm::sys::fs::remove_directories(dir);
-  return 0;
+  TrainerOutputOptions out;
+  out.sourceOnly = emit == EmitKind::Cpp;
+  out.buildDir = buildDir;
+  out.prebuilt = prebuilt;
+  out.jobs = jobs;
+  out.source.copySources = copySources;
+  return writeTrainer(*module, output, out, "mimoc build-mimort");
 }
 
 } // namespace mimo::tools
