@@ -28,22 +28,6 @@ void check(const Status &status, const std::string &what) {
     rt::fatal(status.withContext(what));
 }
 
-rt::DataType dataType(kernels::DType t) {
-  switch (t) {
-  case kernels::DType::BF16:
-    return rt::DataType::BF16;
-  case kernels::DType::I32:
-    return rt::DataType::I32;
-  case kernels::DType::I64:
-    return rt::DataType::I64;
-  case kernels::DType::U8:
-    return rt::DataType::U8;
-  case kernels::DType::F32:
-    break;
-  }
-  return rt::DataType::F32;
-}
-
 std::uint16_t toBf16(float f) {
   std::uint32_t bits;
   std::memcpy(&bits, &f, 4);
@@ -108,6 +92,22 @@ rt::Communicator &groupOf(const char *grid, rt::DimMask dims) {
 }
 
 } // namespace
+
+rt::DataType runtimeDataType(kernels::DType t) {
+  switch (t) {
+  case kernels::DType::BF16:
+    return rt::DataType::BF16;
+  case kernels::DType::I32:
+    return rt::DataType::I32;
+  case kernels::DType::I64:
+    return rt::DataType::I64;
+  case kernels::DType::U8:
+    return rt::DataType::U8;
+  case kernels::DType::F32:
+    break;
+  }
+  return rt::DataType::F32;
+}
 
 //===----------------------------------------------------------------------===//
 // Buffers and views
@@ -250,16 +250,17 @@ void fetch(const char *name) {
 
 void allReduce(const TensorView &view, const char *grid, rt::DimMask dims,
                rt::ReduceOp op) {
-  check(groupOf(grid, dims)
-            .allReduce(view.data, view.numel(), dataType(view.dtype), op),
-        "all-reduce");
+  check(
+      groupOf(grid, dims)
+          .allReduce(view.data, view.numel(), runtimeDataType(view.dtype), op),
+      "all-reduce");
 }
 
 void allGather(const TensorView &source, const TensorView &target,
                const char *grid, rt::DimMask dims) {
   check(groupOf(grid, dims)
             .allGather(source.data, target.data, source.numel(),
-                       dataType(source.dtype)),
+                       runtimeDataType(source.dtype)),
         "all-gather");
 }
 
@@ -267,14 +268,14 @@ void reduceScatter(const TensorView &source, const TensorView &target,
                    const char *grid, rt::DimMask dims, rt::ReduceOp op) {
   check(groupOf(grid, dims)
             .reduceScatter(source.data, target.data, target.numel(),
-                           dataType(target.dtype), op),
+                           runtimeDataType(target.dtype), op),
         "reduce-scatter");
 }
 
 void broadcast(const TensorView &view, const char *grid, rt::DimMask dims,
                std::int64_t root) {
   check(groupOf(grid, dims)
-            .broadcast(view.data, view.numel(), dataType(view.dtype),
+            .broadcast(view.data, view.numel(), runtimeDataType(view.dtype),
                        static_cast<int>(root)),
         "broadcast");
 }
@@ -282,7 +283,7 @@ void broadcast(const TensorView &view, const char *grid, rt::DimMask dims,
 void send(const TensorView &view, std::int64_t peer, const char *grid,
           rt::DimMask dims, int tag) {
   check(groupOf(grid, dims)
-            .send(view.data, view.numel(), dataType(view.dtype),
+            .send(view.data, view.numel(), runtimeDataType(view.dtype),
                   static_cast<int>(peer), tag),
         "send");
 }
@@ -290,7 +291,7 @@ void send(const TensorView &view, std::int64_t peer, const char *grid,
 void recv(const TensorView &view, std::int64_t peer, const char *grid,
           rt::DimMask dims, int tag) {
   check(groupOf(grid, dims)
-            .recv(view.data, view.numel(), dataType(view.dtype),
+            .recv(view.data, view.numel(), runtimeDataType(view.dtype),
                   static_cast<int>(peer), tag),
         "recv");
 }

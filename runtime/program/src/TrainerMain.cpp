@@ -2,6 +2,7 @@
 
 #include "mimo/program/Context.h"
 #include "mimo/program/Program.h"
+#include "mimo/program/Support.h"
 
 #include "mimo/runtime/Checkpoint.h"
 #include "mimo/runtime/Fatal.h"
@@ -21,22 +22,6 @@ using rt::StatusOr;
 
 bool isCheckpointed(rt::MemoryCategory c) {
   return c == rt::MemoryCategory::Params || c == rt::MemoryCategory::Optimizer;
-}
-
-rt::DataType dataTypeOf(kernels::DType t) {
-  switch (t) {
-  case kernels::DType::BF16:
-    return rt::DataType::BF16;
-  case kernels::DType::I32:
-    return rt::DataType::I32;
-  case kernels::DType::I64:
-    return rt::DataType::I64;
-  case kernels::DType::U8:
-    return rt::DataType::U8;
-  case kernels::DType::F32:
-    break;
-  }
-  return rt::DataType::F32;
 }
 
 std::string shardName(int rank) {
@@ -59,7 +44,7 @@ Status saveState(ProgramContext &ctx, const std::string &root,
     std::vector<unsigned char> host(s.buffer.bytes());
     MIMO_RETURN_IF_ERROR(ctx.device().copy(
         host.data(), s.buffer.data(), host.size(), rt::CopyKind::DeviceToHost));
-    MIMO_RETURN_IF_ERROR(writer.add(s.desc.name, dataTypeOf(s.desc.dtype),
+    MIMO_RETURN_IF_ERROR(writer.add(s.desc.name, runtimeDataType(s.desc.dtype),
                                     s.desc.shape, host.data(), host.size()));
   }
   rt::CheckpointMetadata meta;
@@ -101,12 +86,13 @@ Status restoreState(ProgramContext &ctx, const rt::Checkpoint &ckpt) {
     const rt::TensorInfo *info = reader.find(s.desc.name);
     if (!info)
       return rt::dataLoss(reader.path() + ": no tensor '" + s.desc.name + "'");
-    if (info->dtype != dataTypeOf(s.desc.dtype) || info->shape != s.desc.shape)
+    if (info->dtype != runtimeDataType(s.desc.dtype) ||
+        info->shape != s.desc.shape)
       return rt::dataLoss(reader.path() + ": tensor '" + s.desc.name + "' is " +
                           rt::dataTypeName(info->dtype) +
                           rt::shapeToString(info->shape) +
                           ", the program expects " +
-                          rt::dataTypeName(dataTypeOf(s.desc.dtype)) +
+                          rt::dataTypeName(runtimeDataType(s.desc.dtype)) +
                           rt::shapeToString(s.desc.shape));
     std::vector<unsigned char> host(s.buffer.bytes());
     MIMO_RETURN_IF_ERROR(reader.read(s.desc.name, host.data(), host.size()));

@@ -23,6 +23,10 @@
 
 namespace mimo::program {
 
+/// The runtime's name for a kernel element type (communication and
+/// checkpoint shards speak rt::DataType).
+rt::DataType runtimeDataType(kernels::DType t);
+
 using kernels::TensorView;
 
 //===--- Buffers and views (mimort.get, slice, reshape, absent) ---------===//
