@@ -26,17 +26,7 @@ const char *gridDimName(GridDim dim) {
 }
 
 int GridCoord::operator[](GridDim d) const {
-  switch (d) {
-  case GridDim::TP:
-    return tp;
-  case GridDim::CP:
-    return cp;
-  case GridDim::PP:
-    return pp;
-  case GridDim::DP:
-    return dp;
-  }
-  return 0;
+  return const_cast<GridCoord &>(*this)[d];
 }
 
 int &GridCoord::operator[](GridDim d) {
