@@ -1,9 +1,9 @@
 // RUN: mimo-opt %s -split-input-file -verify-diagnostics --convert-mimo-to-mimort
 
-// A planned grid other than tp = cp = pp = 1 needs partitioned IR.
+// A tensor-parallel grid needs partitioned IR.
 module {
   mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64, plan = #mimo.plan<homogeneous, world = 2, micro_batch_size = 1>} {
-    // expected-error @+1 {{convert-mimo-to-mimort: module 'llm' has grid [tp = 2, cp = 1, pp = 1, dp = 1]; this pass lowers data-parallel grids only (tp = cp = pp = 1), the IR must be partitioned first (mimo-partition, mimo-pipeline)}}
+    // expected-error @+1 {{convert-mimo-to-mimort: module 'llm' has tp = 2 but is not partitioned; run mimo-partition first}}
     mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>) -> (tensor<f32>, tensor<f32>) attributes {parallel = #mimo.parallel<tp = 2, cp = 1, pp = 1, dp = 1>} {
       %t = mimo.param "embed.weight" : tensor<16x8xf32>
       %x = mimo.embedding %ids, %t : (tensor<8xi32>, tensor<16x8xf32>) -> tensor<8x8xf32>

@@ -125,6 +125,7 @@ int runBuild() {
     pm.addNestedPass<ModelOp>(createMimoPlanParallelism(planOptions));
   }
   pm.addNestedPass<ModelOp>(createMimoGenerateBackward());
+  pm.addNestedPass<ModelOp>(createMimoPartition());
   ConvertMimoToMimortOptions lowerOptions;
   lowerOptions.dataSamples = dataSamples;
   pm.addPass(createConvertMimoToMimort(lowerOptions));

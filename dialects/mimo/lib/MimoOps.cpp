@@ -6,6 +6,7 @@
 
 #include "mimo/Dialect/Mimo/MimoOps.h"
 
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/FunctionImplementation.h"
@@ -206,10 +207,13 @@ LogicalResult ModelOp::verifyRegions() {
   llvm::StringMap<mimo::ModuleOp> byName;
   int64_t llms = 0;
   for (Operation &op : getBody().front()) {
+    // The partitioned IR also declares each module's device grid here.
+    if (isa<mlir::shard::GridOp>(op))
+      continue;
     auto m = dyn_cast<mimo::ModuleOp>(op);
     if (!m)
       return op.emitOpError() << "cannot appear in a mimo.model; only "
-                                 "mimo.module ops can";
+                                 "mimo.module and shard.grid ops can";
     byName[m.getSymName()] = m;
     if (m.getKind() == ModuleKind::llm)
       ++llms;
@@ -486,6 +490,9 @@ LogicalResult mimo::ModuleOp::verifyRegions() {
                          << ") exceed the layers per pipeline stage ("
                          << layers / par.getPp() << ")";
   int64_t tp = par.getTp(), cp = par.getCp();
+  // After mimo-partition the shapes are one tp rank's: already divided.
+  if ((*this)->hasAttr("mimo.partitioned"))
+    tp = 1;
   WalkResult walk = getBody().walk([&](Operation *op) -> WalkResult {
     if (auto attn = dyn_cast<AttentionOp>(op)) {
       if (attn.getHeads() % tp != 0) {

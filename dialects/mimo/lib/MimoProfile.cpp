@@ -102,3 +102,21 @@ FailureOr<cost::ModelProfile> mimo::buildModelProfile(ModelOp model) {
   }
   return profile;
 }
+
+double mimo::trainingFlopsPerSample(mimo::ModuleOp m,
+                                    int64_t bytesPerElement) {
+  if (auto recorded = m->getAttrOfType<FloatAttr>("mimo.flops_per_sample"))
+    return recorded.getValueAsDouble();
+  cost::CostContext cctx;
+  cctx.bytesPerElement = bytesPerElement;
+  double flops = 0;
+  m.getBody().walk([&](CostOpInterface op) {
+    double times = 1;
+    for (auto s = op->getParentOfType<StackOp>(); s;
+         s = s->getParentOfType<StackOp>())
+      times *= s.getCount();
+    cost::OpCost c = op.getCost(cctx);
+    flops += times * (c.fwdFlops + c.bwdFlops);
+  });
+  return flops;
+}

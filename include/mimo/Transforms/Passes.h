@@ -5,6 +5,7 @@
 
 #include "mimo/Dialect/Mimo/MimoOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mimo {

@@ -77,4 +77,34 @@ def MimoGenerateBackward : Pass<"mimo-generate-backward", "::mimo::ModelOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def MimoPartition : Pass<"mimo-partition", "::mimo::ModelOp"> {
+  let summary = "Split each module over its grid's tensor-parallel ranks: local shapes and the collectives the splits need";
+  let description = [{
+    Runs after `mimo-generate-backward` on a planned model. For every
+    forward module whose `#mimo.parallel` grid has tp > 1, and its backward,
+    the IR becomes the program of one tensor-parallel rank:
+     - parameters read by a split op take their local shape: `column` and
+       `vocab` linears keep out / tp columns (and bias entries), `row`
+       linears in / tp rows, the vocabulary-parallel embedding vocab / tp
+       rows; stacked parameters split the same dim behind the layer dim;
+     - attention keeps heads / tp query and kv_heads / tp key/value heads;
+     - every value takes the shape its op gives the local operands, through
+       stacks, residuals and the backward module's arguments;
+     - a `shard.all_reduce` (sum over the tp axis) follows each partial sum:
+       a row linear's output (its bias is added once, by tp rank 0), the
+       vocabulary-parallel embedding's output, and a column or vocab
+       linear's input gradient; where two such partial sums meet in an
+       `add`, they are added first and reduced once.
+    The vocabulary-parallel cross-entropy keeps its local logits; its
+    lowering combines the shards (docs/lowering.md "Partition"). Module
+    boundaries stay replicated, so modules with different grids still meet
+    in full tensors. A `shard.grid @<module>_grid` with axes [dp, pp, cp,
+    tp] (row-major, so tp is fastest as in the runtime's rank order) is
+    declared in the model and tagged with its module; both modules get the
+    `mimo.partitioned` unit attribute. Context and sequence parallelism are
+    rejected with the module named.
+  }];
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD

@@ -13,12 +13,14 @@
 #include "mimo/Conversion/Passes.h"
 #include "mimo/Dialect/Mimo/MimoDialect.h"
 #include "mimo/Dialect/Mimo/MimoOps.h"
+#include "mimo/Dialect/Mimo/MimoProfile.h"
 #include "mimo/Dialect/Mimort/MimortDialect.h"
 #include "mimo/Dialect/Mimort/MimortOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
@@ -53,6 +55,8 @@ struct Param {
   mrt::BufferType type;
   mimo::InitKind init;
   double std;
+  /// The dim split over the module's tp ranks (-1: replicated).
+  int64_t tpDim = -1;
 };
 
 class Lowering {
@@ -87,6 +91,20 @@ private:
   mrt::KernelOp kernel(StringRef name, ArrayRef<Value> args,
                        ArrayRef<NamedAttribute> attrs = {});
   void zero(Value buffer) { mrt::FillOp::create(b, loc, buffer, f32(0.0)); }
+  /// This rank's coordinate along the tp dim of a module's grid.
+  Value tpRank(StringRef module) {
+    return mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                    FlatSymbolRefAttr::get(ctx, module),
+                                    b.getStringAttr("tp"));
+  }
+  /// Whether the ops of the module being lowered are one tp rank's part.
+  bool partitioned(StringRef paramModule) const {
+    return tpOf.lookup(paramModule) > 1;
+  }
+  LogicalResult lowerAllReduce(shard::AllReduceOp op);
+  LogicalResult lowerVocabCrossEntropy(Value logits, Value labels,
+                                       Value lossSum, Value count, Value lse,
+                                       StringRef grid);
   Value sqrtF32(Value x);
 
   // Modules.
@@ -126,9 +144,11 @@ private:
   /// Locations of each lowered module's results.
   llvm::StringMap<std::vector<Loc>> results;
   std::string llmName;
-  /// The data-parallel size of every module and the world (= dp).
+  /// The data-parallel size of every module and the world (= tp * dp).
   int64_t dp = 1;
   int64_t world = 1;
+  /// Each forward module's tensor-parallel size.
+  llvm::StringMap<int64_t> tpOf;
 };
 
 //===----------------------------------------------------------------------===//
@@ -248,20 +268,29 @@ Value Lowering::sqrtF32(Value x) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult Lowering::checkPlan() {
-  // Grids this pass places itself: tp = cp = pp = 1, any dp, every module
+  // Grids this pass places itself: cp = pp = 1, any dp, tp > 1 once
+  // mimo-partition has made the module one tp rank's program, every module
   // on the ranks [0, world).
   for (mimo::ModuleOp m : model.getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue;
     auto p = m.getParallelAttr();
+    int64_t tp = p ? p.getTp() : 1;
+    tpOf[m.getSymName()] = tp;
     if (!p)
       continue;
-    if (p.getTp() != 1 || p.getCp() != 1 || p.getPp() != 1)
+    if (p.getCp() != 1 || p.getPp() != 1)
       return m.emitError()
              << "convert-mimo-to-mimort: module '" << m.getSymName()
              << "' has grid [tp = " << p.getTp() << ", cp = " << p.getCp()
              << ", pp = " << p.getPp() << ", dp = " << p.getDp()
-             << "]; this pass lowers data-parallel grids only (tp = cp = pp "
-                "= 1), the IR must be partitioned first (mimo-partition, "
-                "mimo-pipeline)";
+             << "]; this pass lowers tensor- and data-parallel grids (cp = "
+                "pp = 1)";
+    if (tp > 1 && !m->hasAttr("mimo.partitioned"))
+      return m.emitError()
+             << "convert-mimo-to-mimort: module '" << m.getSymName()
+             << "' has tp = " << tp
+             << " but is not partitioned; run mimo-partition first";
   }
   auto plan = model.getPlanAttr();
   if (plan && plan.getLayout() == Layout::disaggregated)
@@ -291,11 +320,16 @@ LogicalResult Lowering::checkPlan() {
               "pass does not emit";
   }
   world = plan ? plan.getWorld() : 1;
-  if (world != dp)
-    return model.emitError()
-           << "convert-mimo-to-mimort: the plan has world " << world
-           << " but its grids span dp = " << dp
-           << " ranks; every rank must hold every module";
+  for (mimo::ModuleOp m : model.getModules()) {
+    if (m.getKind() == ModuleKind::backward)
+      continue;
+    int64_t span = tpOf.lookup(m.getSymName()) * dp;
+    if (span != world)
+      return m.emitError()
+             << "convert-mimo-to-mimort: the plan has world " << world
+             << " but module '" << m.getSymName() << "' spans tp * dp = "
+             << span << " ranks; every rank must hold every module";
+  }
   int64_t globalBatch = model.getGlobalBatchSize();
   if (globalBatch % dp != 0)
     return model.emitError()
@@ -322,8 +356,12 @@ LogicalResult Lowering::collectParams() {
       if (failed(type))
         return WalkResult::interrupt();
       paramIndex[name] = params.size();
+      int64_t tpDim = -1;
+      if (auto d = p->getAttrOfType<IntegerAttr>("mimo.tp_dim"))
+        tpDim = d.getInt();
       params.push_back({name, m.getSymName().str(), *type, p.getInit(),
-                        p.getStd() ? p.getStd()->convertToDouble() : 0.02});
+                        p.getStd() ? p.getStd()->convertToDouble() : 0.02,
+                        tpDim});
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
@@ -354,6 +392,10 @@ LogicalResult Lowering::collectParams() {
 // Ops
 //===----------------------------------------------------------------------===//
 
+static ArrayRef<int64_t> shapeOf(Value buffer) {
+  return cast<mrt::BufferType>(buffer.getType()).getShape();
+}
+
 static NamedAttribute boolAttr(OpBuilder &b, StringRef name, bool v) {
   return b.getNamedAttr(name, b.getBoolAttr(v));
 }
@@ -374,9 +416,6 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
       bufs.push_back(*m);
     }
     return success();
-  };
-  auto shapeOf = [](Value v) {
-    return cast<mrt::BufferType>(v.getType()).getShape();
   };
 
   if (auto p = dyn_cast<ParamOp>(op)) {
@@ -408,14 +447,30 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
                         f32(dense.getSplatValue<APFloat>().convertToDouble()));
     return success();
   }
+  if (auto ar = dyn_cast<shard::AllReduceOp>(op))
+    return lowerAllReduce(ar);
   if (auto l = dyn_cast<LinearOp>(op)) {
     auto y = out(l.getResult());
     if (failed(y))
       return failure();
+    Value x = materialize(l.getInput()), w = materialize(l.getWeight());
+    auto attrs = {boolAttr(b, "transposed_weight", l.getTransposeWeight())};
+    if (l.getBias() && l.getParallel() == TpSplit::row &&
+        partitioned(paramModule)) {
+      // A row shard's output is a partial sum: tp rank 0 adds the bias.
+      Value first = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq, tpRank(paramModule), i64(0));
+      auto branch = scf::IfOp::create(b, loc, first, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      kernel("linear_forward", {x, w, materialize(l.getBias()), *y}, attrs);
+      b.setInsertionPointToStart(branch.elseBlock());
+      kernel("linear_forward", {x, w, absent(), *y}, attrs);
+      return success();
+    }
     kernel("linear_forward",
-           {materialize(l.getInput()), materialize(l.getWeight()),
-            l.getBias() ? materialize(l.getBias()) : absent(), *y},
-           {boolAttr(b, "transposed_weight", l.getTransposeWeight())});
+           {x, w, l.getBias() ? materialize(l.getBias()) : absent(), *y},
+           attrs);
     return success();
   }
   if (auto g = dyn_cast<LinearGradOp>(op)) {
@@ -602,13 +657,20 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     kernel("add", {lhs, rhs, *y});
     return success();
   }
+  // A vocabulary shard of `rows` rows starts at row tp_rank * rows.
+  auto vocabRange = [&](TpSplit split, int64_t rows) -> std::pair<Value, Value> {
+    if (split != TpSplit::vocab || !partitioned(paramModule))
+      return {i64(0), i64(rows)};
+    Value v0 = arith::MulIOp::create(b, loc, tpRank(paramModule), i64(rows));
+    return {v0, arith::AddIOp::create(b, loc, v0, i64(rows))};
+  };
   if (auto e = dyn_cast<EmbeddingOp>(op)) {
     Value table = materialize(e.getTable());
     auto y = out(e.getResult());
     if (failed(y))
       return failure();
-    kernel("embedding_forward", {materialize(e.getIds()), table, *y, i64(0),
-                                 i64(shapeOf(table)[0])});
+    auto [v0, v1] = vocabRange(e.getParallel(), shapeOf(table)[0]);
+    kernel("embedding_forward", {materialize(e.getIds()), table, *y, v0, v1});
     return success();
   }
   if (auto g = dyn_cast<EmbeddingGradOp>(op)) {
@@ -616,9 +678,9 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     if (failed(dt))
       return failure();
     zero(*dt);
+    auto [v0, v1] = vocabRange(g.getParallel(), shapeOf(*dt)[0]);
     kernel("embedding_backward",
-           {materialize(g.getIds()), materialize(g.getGrad()), *dt, i64(0),
-            i64(shapeOf(*dt)[0])});
+           {materialize(g.getIds()), materialize(g.getGrad()), *dt, v0, v1});
     return success();
   }
   auto patchWorkspace = [&](Value pixels, int64_t patch) {
@@ -724,10 +786,13 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
                                 mrt::BufferType::get(ctx, {1}, b.getI32Type()),
                                 mrt::MemoryCategory::Activations);
     locs[c.getCount()] = Loc{count, false};
-    kernel("cross_entropy_forward",
-           {logits, materialize(c.getLabels()), *lossSum,
-            materialize(c.getCount()),
-            get(scratch("lse", {shapeOf(logits)[0]}))});
+    Value lse = get(scratch("lse", {shapeOf(logits)[0]}));
+    if (c.getParallel() == TpSplit::vocab && partitioned(paramModule))
+      return lowerVocabCrossEntropy(logits, materialize(c.getLabels()),
+                                    *lossSum, materialize(c.getCount()), lse,
+                                    paramModule);
+    kernel("cross_entropy_forward", {logits, materialize(c.getLabels()),
+                                     *lossSum, materialize(c.getCount()), lse});
     return success();
   }
   if (auto g = dyn_cast<CrossEntropyGradOp>(op)) {
@@ -742,20 +807,96 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     if (failed(dlogits))
       return failure();
     Value lse = get(scratch("lse", {rows}));
-    kernel("cross_entropy_forward",
-           {logits, labels, get(scratch("loss", {1})),
-            get(scratch("count", {1}, b.getI32Type())), lse});
+    Value lossSum = get(scratch("loss", {1}));
+    Value count = get(scratch("count", {1}, b.getI32Type()));
+    Value v0 = i64(0);
+    if (g.getParallel() == TpSplit::vocab && partitioned(paramModule)) {
+      // The global log-sum-exp over every shard, as the forward built it.
+      if (failed(lowerVocabCrossEntropy(logits, labels, lossSum, count, lse,
+                                        paramModule)))
+        return failure();
+      v0 = arith::MulIOp::create(b, loc, tpRank(paramModule),
+                                 i64(shapeOf(logits)[1]));
+    } else {
+      kernel("cross_entropy_forward", {logits, labels, lossSum, count, lse});
+    }
     Value scale = mrt::ReadScalarOp::create(b, loc, b.getF32Type(),
                                             materialize(g.getLossGrad()),
                                             b.getI64IntegerAttr(0));
-    kernel("cross_entropy_backward",
-           {logits, labels, lse, i64(0), scale, *dlogits});
+    kernel("cross_entropy_backward", {logits, labels, lse, v0, scale, *dlogits});
     return success();
   }
   if (auto s = dyn_cast<StackOp>(op))
     return lowerStack(s, paramModule);
   return op->emitError() << "convert-mimo-to-mimort: cannot lower '"
                          << op->getName() << "'";
+}
+
+LogicalResult Lowering::lowerAllReduce(shard::AllReduceOp op) {
+  auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
+      op, op.getGridAttr());
+  auto owner = grid ? grid->getAttrOfType<FlatSymbolRefAttr>("mimo.module")
+                    : FlatSymbolRefAttr();
+  if (!owner || !tpOf.count(owner.getValue()))
+    return op.emitError() << "convert-mimo-to-mimort: grid " << op.getGridAttr()
+                          << " is not a module's grid (a shard.grid with "
+                             "a 'mimo.module' attribute)";
+  if (op.getReduction() != shard::ReductionKind::Sum)
+    return op.emitError() << "convert-mimo-to-mimort: only sum all-reduces "
+                             "lower";
+  // Shard grid axes [dp, pp, cp, tp] name the runtime grid's dims.
+  static constexpr StringLiteral dimOfAxis[] = {"dp", "pp", "cp", "tp"};
+  SmallVector<StringRef> dims;
+  for (int16_t axis : op.getGridAxes()) {
+    if (axis < 0 || axis > 3)
+      return op.emitError() << "convert-mimo-to-mimort: grid axis " << axis
+                            << " is not one of [dp, pp, cp, tp]";
+    dims.push_back(dimOfAxis[axis]);
+  }
+  Value in = materialize(op.getInput());
+  Value target = in;
+  if (!op.getInput().hasOneUse()) {
+    // The partial sum is read elsewhere too: reduce a copy.
+    auto sym = declareFor(op.getResult());
+    if (failed(sym))
+      return failure();
+    target = materialize(op.getResult());
+    mrt::CopyOp::create(b, loc, in, target);
+  } else {
+    locs[op.getResult()] = locs.lookup(op.getInput());
+    env[op.getResult()] = in;
+  }
+  mrt::AllReduceOp::create(
+      b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), target,
+      owner, b.getStrArrayAttr(dims));
+  return success();
+}
+
+LogicalResult Lowering::lowerVocabCrossEntropy(Value logits, Value labels,
+                                               Value lossSum, Value count,
+                                               Value lse, StringRef grid) {
+  // Each tp rank holds columns [v0, v0 + V / tp) of the logits: combine the
+  // row max, the sum of exponentials and the target logit over the shards
+  // (three small all-reduces), then the loss as the unsharded kernel has it.
+  int64_t rows = shapeOf(logits)[0];
+  Value rowMax = get(scratch("row_max", {rows}));
+  Value sumExp = get(scratch("sum_exp", {rows}));
+  Value target = get(scratch("target", {rows}));
+  auto reduce = [&](mrt::ReduceKind kind, Value buf) {
+    mrt::AllReduceOp::create(b, loc, mrt::ReduceKindAttr::get(ctx, kind), buf,
+                             FlatSymbolRefAttr::get(ctx, grid),
+                             b.getStrArrayAttr({"tp"}));
+  };
+  kernel("cross_entropy_local_max", {logits, rowMax});
+  reduce(mrt::ReduceKind::Max, rowMax);
+  kernel("cross_entropy_local_sum_exp", {logits, rowMax, sumExp});
+  reduce(mrt::ReduceKind::Sum, sumExp);
+  Value v0 = arith::MulIOp::create(b, loc, tpRank(grid), i64(shapeOf(logits)[1]));
+  kernel("cross_entropy_target_logit", {logits, labels, v0, target});
+  reduce(mrt::ReduceKind::Sum, target);
+  kernel("cross_entropy_combine",
+         {rowMax, sumExp, target, labels, lossSum, count, lse});
+  return success();
 }
 
 LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
@@ -918,6 +1059,8 @@ LogicalResult Lowering::lowerStep() {
   int64_t vocab = -1, placeholder = -1;
   llm.walk([&](EmbeddingOp e) {
     vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
+    if (e.getParallel() == TpSplit::vocab && partitioned(llmName))
+      vocab *= tpOf.lookup(llmName);
   });
   llm.walk([&](MergeModalitiesOp mm) {
     if (!mm.getPlaceholderIds().empty())
@@ -1130,11 +1273,45 @@ LogicalResult Lowering::lowerStep() {
       return a.getValueAsDouble();
     return def;
   };
+  // Sum of squares: replicated gradients once; each module's tp-split
+  // gradients summed over its shards, which partition the full tensors.
   Value sumSq = get(sumSqSym);
-  for (auto [i, p] : llvm::enumerate(params))
-    kernel("sum_squares", {get(p.name + ".grad"), sumSq},
-           {boolAttr(b, "accumulate", i > 0)});
+  bool first = true;
+  for (const Param &p : params)
+    if (p.tpDim < 0) {
+      kernel("sum_squares", {get(p.name + ".grad"), sumSq},
+             {boolAttr(b, "accumulate", !first)});
+      first = false;
+    }
+  if (first)
+    mrt::FillOp::create(b, loc, sumSq, f32(0.0));
   Value ss = mrt::ReadScalarOp::create(b, loc, f32Type, sumSq, i64Attr(0));
+  llvm::StringMap<std::string> splitSumSq;
+  for (const Param &p : params) {
+    if (p.tpDim < 0)
+      continue;
+    auto [it, fresh] = splitSumSq.try_emplace(p.module);
+    if (fresh)
+      it->second =
+          declare(("step.grad_sum_squares." + p.module).c_str(),
+                  mrt::BufferType::get(ctx, {1}, f32Type),
+                  mrt::MemoryCategory::Workspace);
+    kernel("sum_squares", {get(p.name + ".grad"), get(it->second)},
+           {boolAttr(b, "accumulate", !fresh)});
+  }
+  for (const Param &p : params) {
+    auto it = splitSumSq.find(p.module);
+    if (p.tpDim < 0 || it == splitSumSq.end() || it->second.empty())
+      continue;
+    Value part = get(it->second);
+    mrt::AllReduceOp::create(
+        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), part,
+        FlatSymbolRefAttr::get(ctx, p.module), b.getStrArrayAttr({"tp"}));
+    ss = arith::AddFOp::create(
+        b, loc, ss,
+        mrt::ReadScalarOp::create(b, loc, f32Type, part, i64Attr(0)));
+    it->second.clear(); // once per module
+  }
   Value norm = arith::DivFOp::create(b, loc, sqrtF32(ss), tokens);
   double maxNorm = optF("grad_clip", 0.0);
   Value clip = one;
@@ -1183,18 +1360,59 @@ void Lowering::lowerInit() {
   b.setInsertionPointToEnd(top.getBody());
   auto init = func::FuncOp::create(b, loc, "init", b.getFunctionType({}, {}));
   b.setInsertionPointToStart(init.addEntryBlock());
-  Value offset = i64(0);
+  Value zeroOffset = i64(0);
   for (const Param &p : params) {
     Value buf = get(p.name);
     mrt::InitKind kind = p.init == mimo::InitKind::zeros ? mrt::InitKind::Zeros
                          : p.init == mimo::InitKind::ones
                              ? mrt::InitKind::Ones
                              : mrt::InitKind::Normal;
-    mrt::InitParamOp::create(
-        b, loc, mrt::InitKindAttr::get(ctx, kind), buf, offset,
-        b.getStringAttr(p.name),
-        kind == mrt::InitKind::Normal ? b.getF64FloatAttr(p.std) : FloatAttr(),
-        IntegerAttr());
+    FloatAttr std =
+        kind == mrt::InitKind::Normal ? b.getF64FloatAttr(p.std) : FloatAttr();
+    auto init = [&](Value view, Value offset, int64_t rowLength) {
+      mrt::InitParamOp::create(
+          b, loc, mrt::InitKindAttr::get(ctx, kind), view, offset,
+          b.getStringAttr(p.name), std,
+          rowLength > 0 ? b.getI64IntegerAttr(rowLength) : IntegerAttr());
+    };
+    ArrayRef<int64_t> local = p.type.getShape();
+    if (p.tpDim < 0 || kind != mrt::InitKind::Normal) {
+      init(buf, zeroOffset, 0);
+    } else {
+      // This rank holds slice [r * n, (r + 1) * n) of dim d (n = local
+      // size, r = tp rank) of the full tensor, whose row-major element
+      // indices number the RNG stream. View the local buffer as [A, n * B]
+      // (A: the dims before d, B: after): outer row a starts at full index
+      // a * (n * tp) * B + r * n * B.
+      int64_t d = p.tpDim, n = local[d], tp = tpOf.lookup(p.module);
+      int64_t outer = 1, inner = 1;
+      for (int64_t i = 0; i < d; ++i)
+        outer *= local[i];
+      for (int64_t i = d + 1; i < int64_t(local.size()); ++i)
+        inner *= local[i];
+      Value start = arith::MulIOp::create(b, loc, tpRank(p.module),
+                                          i64(n * inner));
+      if (inner == 1) {
+        // Split on the last dim: rows of the full tensor's row length.
+        init(buf, start, n * tp);
+      } else {
+        Type elem = p.type.getElementType();
+        Value rows = mrt::ReshapeOp::create(
+            b, loc, mrt::BufferType::get(ctx, {outer, n * inner}, elem), buf);
+        auto loop =
+            scf::ForOp::create(b, loc, index(0), index(outer), index(1));
+        OpBuilder::InsertionGuard inner_(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value a = loop.getInductionVar();
+        Value row = mrt::SliceOp::create(
+            b, loc, mrt::BufferType::get(ctx, {n * inner}, elem), rows, a);
+        Value a64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), a);
+        Value offset = arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, a64, i64(n * tp * inner)), start);
+        init(row, offset, 0);
+      }
+    }
     zero(get(p.name + ".m"));
     zero(get(p.name + ".v"));
   }
@@ -1202,21 +1420,10 @@ void Lowering::lowerInit() {
 }
 
 double Lowering::flopsPerStep() {
-  cost::CostContext cctx;
-  cctx.bytesPerElement = model.getBytesPerElement();
   double perSample = 0;
-  for (mimo::ModuleOp m : model.getModules()) {
-    if (m.getKind() == ModuleKind::backward)
-      continue;
-    m.getBody().walk([&](CostOpInterface op) {
-      double times = 1;
-      for (auto s = op->getParentOfType<StackOp>(); s;
-           s = s->getParentOfType<StackOp>())
-        times *= s.getCount();
-      cost::OpCost c = op.getCost(cctx);
-      perSample += times * (c.fwdFlops + c.bwdFlops);
-    });
-  }
+  for (mimo::ModuleOp m : model.getModules())
+    if (m.getKind() != ModuleKind::backward)
+      perSample += trainingFlopsPerSample(m, model.getBytesPerElement());
   return perSample * double(model.getGlobalBatchSize());
 }
 
@@ -1233,7 +1440,8 @@ LogicalResult Lowering::run() {
   for (mimo::ModuleOp m : model.getModules())
     if (m.getKind() != ModuleKind::backward) {
       usedNames.insert(m.getSymName());
-      mrt::GridOp::create(b, loc, m.getSymName(), 1, 1, 1, dp, 0, world);
+      mrt::GridOp::create(b, loc, m.getSymName(),
+                          tpOf.lookup(m.getSymName()), 1, 1, dp, 0, world);
     }
   declPoint = model;
   if (failed(collectParams()) || failed(lowerStep()))

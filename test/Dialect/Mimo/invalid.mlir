@@ -191,7 +191,7 @@ mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global
   mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
     mimo.return
   }
-  // expected-error @+1 {{cannot appear in a mimo.model; only mimo.module ops can}}
+  // expected-error @+1 {{cannot appear in a mimo.model; only mimo.module and shard.grid ops can}}
   func.func private @stray()
 }
 
