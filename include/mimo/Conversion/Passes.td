@@ -29,11 +29,11 @@ def ConvertMimortToEmitC : Pass<"convert-mimort-to-emitc", "::mlir::ModuleOp"> {
 }
 
 def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
-  let summary = "Lower a mimo model with its backward to a per-rank mimort program (world 1 or data parallel)";
+  let summary = "Lower a mimo model with its backward to a per-rank mimort program (data- and tensor-parallel grids, the colocated bridge)";
   let description = [{
     Takes a `builtin.module` holding one `mimo.model` after
-    `mimo-generate-backward` and rewrites it into the per-rank program of a
-    world-1 or data-parallel plan: a `mimort.program`, one `mimort.grid` per module, the data
+    `mimo-generate-backward` (and `mimo-partition` where a grid has tp > 1)
+    and rewrites it into the per-rank program of its plan: a `mimort.program`, one `mimort.grid` per module, the data
     loader, one `mimort.buffer` per parameter, gradient, Adam moment,
     activation and scratch value, and the entry points `@init` and `@step`.
 
@@ -51,12 +51,17 @@ def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
     calls (recomputing rotary embeddings, norm statistics and the
     cross-entropy log-sum-exp in the backward), and `@step` runs the local
     samples forward and backward, then the global-norm clip and one Adam
-    step per parameter with the per-token gradient scale. With a data-parallel
-    plan (every grid tp = cp = pp = 1, one dp shared by all modules, world =
-    dp, homogeneous or colocated) each rank loads its contiguous block of the
-    global batch and every parameter gradient is summed over its module's dp
-    group before the clip. Other grids are rejected: such IR must be
-    partitioned (and bridged) first.
+    step per parameter with the per-token gradient scale. Grids have cp = pp
+    = 1 and tp * dp = world (homogeneous or colocated). Each rank loads its
+    contiguous block of the global batch on the grid of the smallest dp and
+    every parameter gradient is summed over its module's dp group before the
+    clip. Partitioned modules lower their `shard.all_reduce` ops to
+    `mimort.all_reduce` over the named dims, the row linear's bias to tp
+    rank 0, vocabulary ranges and the vocabulary-parallel cross-entropy to
+    the tp coordinate. Modules on different dp run the three-phase colocated
+    schedule with the encoder-to-LLM bridge (fan-in or fan-out, by
+    `all_gather` over the finer module's tp group). Pipeline and context
+    parallel grids and disaggregated layouts are rejected.
   }];
   let options = [
     Option<"dataSamples", "data-samples", "int64_t", /*default=*/"0",

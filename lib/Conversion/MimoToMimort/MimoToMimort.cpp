@@ -46,6 +46,8 @@ namespace {
 struct Loc {
   std::string sym;
   bool perSample = false;
+  /// Sliced by the bridge loop's index rather than the data sample.
+  bool byBridge = false;
 };
 
 /// One parameter of a forward module and its buffers.
@@ -140,13 +142,20 @@ private:
   /// mimort values usable at the current insertion point (scoped by hand
   /// around loop bodies).
   DenseMap<Value, Value> env;
-  Value sample; ///< the sample loop's induction variable
+  Value sample; ///< the index of the current sample in the data buffers
+  Value bridgeSample; ///< the index into the bridge's sample buffers
   /// Locations of each lowered module's results.
   llvm::StringMap<std::vector<Loc>> results;
   std::string llmName;
-  /// The data-parallel size of every module and the world (= tp * dp).
+  /// The data loader's dp (the smallest module dp: its block of each global
+  /// batch holds every module's samples on that rank) and the world.
   int64_t dp = 1;
   int64_t world = 1;
+  /// Each forward module's data-parallel size.
+  llvm::StringMap<int64_t> dpOf;
+  /// Whether modules differ in dp: the encoder-to-LLM bridge and the
+  /// three-phase colocated schedule.
+  bool bridged = false;
   /// Each forward module's tensor-parallel size.
   llvm::StringMap<int64_t> tpOf;
 };
@@ -190,6 +199,11 @@ std::string Lowering::declare(StringRef name, mrt::BufferType type,
 }
 
 FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
+  // A value lowered again (the colocated schedule re-runs the encoder
+  // forward) keeps its buffer.
+  auto known = locs.find(v);
+  if (known != locs.end() && !known->second.perSample)
+    return known->second.sym;
   Operation *at =
       v.getDefiningOp() ? v.getDefiningOp() : v.getParentBlock()->getParentOp();
   auto type = bufferType(at, v.getType());
@@ -230,7 +244,8 @@ Value Lowering::materialize(Value v) {
     auto type = cast<mrt::BufferType>(m.getType());
     auto sliced = mrt::BufferType::get(ctx, type.getShape().drop_front(),
                                        type.getElementType());
-    m = mrt::SliceOp::create(b, loc, sliced, m, sample);
+    m = mrt::SliceOp::create(b, loc, sliced, m,
+                             it->second.byBridge ? bridgeSample : sample);
   }
   env[v] = m;
   return m;
@@ -268,6 +283,8 @@ Value Lowering::sqrtF32(Value x) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult Lowering::checkPlan() {
+  if (mimo::ModuleOp llm = model.getLlm())
+    llmName = llm.getSymName().str();
   // Grids this pass places itself: cp = pp = 1, any dp, tp > 1 once
   // mimo-partition has made the module one tp rank's program, every module
   // on the ranks [0, world).
@@ -307,23 +324,43 @@ LogicalResult Lowering::checkPlan() {
     auto p = m.getParallelAttr();
     dps.push_back({m.getSymName(), p ? p.getDp() : 1});
   }
+  for (auto [name, d] : dps)
+    dpOf[name] = d;
   dp = dps.empty() ? 1 : dps.front().second;
-  if (llvm::any_of(dps, [&](auto &e) { return e.second != dp; })) {
-    std::string list;
-    for (auto [name, d] : dps)
-      list += (list.empty() ? "" : ", ") + name.str() + " dp = " +
-              std::to_string(d);
-    return model.emitError()
-           << "convert-mimo-to-mimort: every module must have the same dp ("
-           << list
-           << "); unequal dp needs the encoder-to-LLM bridge, which this "
-              "pass does not emit";
+  bridged = llvm::any_of(dps, [&](auto &e) { return e.second != dp; });
+  for (auto [name, d] : dps)
+    dp = std::min(dp, d);
+  if (bridged) {
+    // The bridge moves each encoder's projected tokens to the LLM grid: a
+    // projector runs on its encoder's grid, and one dp divides the other.
+    for (mimo::ModuleOp m : model.getModules()) {
+      if (m.getKind() != ModuleKind::projector)
+        continue;
+      StringRef enc = cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference();
+      if (dpOf.lookup(enc) != dpOf.lookup(m.getSymName()) ||
+          tpOf.lookup(enc) != tpOf.lookup(m.getSymName()))
+        return m.emitError()
+               << "convert-mimo-to-mimort: projector '" << m.getSymName()
+               << "' must have its encoder's grid (tp = " << tpOf.lookup(enc)
+               << ", dp = " << dpOf.lookup(enc) << "), got tp = "
+               << tpOf.lookup(m.getSymName())
+               << ", dp = " << dpOf.lookup(m.getSymName());
+    }
+    for (auto [name, d] : dps) {
+      int64_t hi = std::max(d, dpOf.lookup(llmName)),
+              lo = std::min(d, dpOf.lookup(llmName));
+      if (hi % lo != 0)
+        return model.emitError()
+               << "convert-mimo-to-mimort: module '" << name << "' has dp = "
+               << d << " and the LLM dp = " << dpOf.lookup(llmName)
+               << "; the bridge needs one to divide the other";
+    }
   }
   world = plan ? plan.getWorld() : 1;
   for (mimo::ModuleOp m : model.getModules()) {
     if (m.getKind() == ModuleKind::backward)
       continue;
-    int64_t span = tpOf.lookup(m.getSymName()) * dp;
+    int64_t span = tpOf.lookup(m.getSymName()) * dpOf.lookup(m.getSymName());
     if (span != world)
       return m.emitError()
              << "convert-mimo-to-mimort: the plan has world " << world
@@ -331,10 +368,12 @@ LogicalResult Lowering::checkPlan() {
              << span << " ranks; every rank must hold every module";
   }
   int64_t globalBatch = model.getGlobalBatchSize();
-  if (globalBatch % dp != 0)
-    return model.emitError()
-           << "convert-mimo-to-mimort: the global batch (" << globalBatch
-           << ") must be a multiple of dp (" << dp << ")";
+  for (auto [name, d] : dps)
+    if (globalBatch % d != 0)
+      return model.emitError()
+             << "convert-mimo-to-mimort: the global batch (" << globalBatch
+             << ") must be a multiple of module '" << name << "' dp (" << d
+             << ")";
   return success();
 }
 
@@ -1056,6 +1095,11 @@ LogicalResult Lowering::lowerStep() {
   // Each rank of the LLM's dp group loads its contiguous block of the
   // global batch (the runtime's DataLoader); the union is world 1's batch.
   int64_t localBatch = globalBatch / dp;
+  // The loader runs on the grid of the module with the smallest dp.
+  std::string loaderName = llmName;
+  for (mimo::ModuleOp m : forward)
+    if (dpOf.lookup(m.getSymName()) < dpOf.lookup(loaderName))
+      loaderName = m.getSymName().str();
   int64_t vocab = -1, placeholder = -1;
   llm.walk([&](EmbeddingOp e) {
     vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
@@ -1093,7 +1137,7 @@ LogicalResult Lowering::lowerStep() {
   b.setInsertionPoint(declPoint);
   auto i64Attr = [&](int64_t v) { return b.getI64IntegerAttr(v); };
   mrt::DataOp::create(
-      b, loc, FlatSymbolRefAttr::get(ctx, llmName), i64Attr(globalBatch),
+      b, loc, FlatSymbolRefAttr::get(ctx, loaderName), i64Attr(globalBatch),
       i64Attr(seqLen), i64Attr(vocab), i64Attr(placeholder), i64Attr(images),
       i64Attr(tokensPerImage), i64Attr(channels), i64Attr(imageSize),
       dataSamples > 0 ? i64Attr(dataSamples) : IntegerAttr());
@@ -1136,103 +1180,279 @@ LogicalResult Lowering::lowerStep() {
   Value ids = get(idsSym), labels = get(labelsSym);
   mrt::NextBatchOp::create(b, loc, ids, labels,
                            pixelsType ? get(pixelsSym) : Value());
-  auto samples = scf::ForOp::create(b, loc, index(0), index(localBatch),
-                                    index(1), ValueRange{f32(0.0), f32(0.0)});
-  {
+  // Binding a module's arguments and lowering it, for one sample. A
+  // forward module reads the data, its producer's results, or (bridged)
+  // its slot in a bridge buffer; a backward module reads its forward's
+  // residuals and the gradient its reader's backward produced.
+  llvm::DenseMap<Value, Loc> overrides;
+  auto runForward = [&](mimo::ModuleOp m) -> LogicalResult {
+    Block &body = m.getBodyBlock();
+    switch (m.getKind()) {
+    case ModuleKind::encoder:
+      locs[body.getArgument(0)] = Loc{pixelsSym, true};
+      break;
+    case ModuleKind::projector: {
+      auto &from = results[inputOf(m)];
+      for (BlockArgument arg : body.getArguments())
+        locs[arg] = from[arg.getArgNumber()];
+      break;
+    }
+    case ModuleKind::llm:
+      locs[body.getArgument(0)] = Loc{idsSym, true};
+      locs[body.getArgument(1)] = Loc{labelsSym, true};
+      for (unsigned i = 2; i < body.getNumArguments(); ++i)
+        locs[body.getArgument(i)] = results[inputOf(m, i - 2)][0];
+      break;
+    default:
+      return m.emitError() << "convert-mimo-to-mimort: unexpected module";
+    }
+    for (BlockArgument arg : body.getArguments())
+      if (overrides.count(arg))
+        locs[arg] = overrides.lookup(arg);
+    return lowerModule(m, m.getSymName());
+  };
+  auto runBackward = [&](mimo::ModuleOp f) -> LogicalResult {
+    mimo::ModuleOp bwd = backwardOf[f.getSymName()];
+    Block &body = bwd.getBodyBlock();
+    int64_t residuals = f.getResidualsAttr().getInt();
+    unsigned grads = body.getNumArguments() - residuals;
+    auto &fr = results[f.getSymName()];
+    unsigned outputs = f.getOutputTypes().size();
+    if (residuals > int64_t(body.getNumArguments()) ||
+        fr.size() != outputs + residuals)
+      return bwd.emitError() << "convert-mimo-to-mimort: arguments do not "
+                                "match the forward module's residuals";
+    for (unsigned i = 0; i < residuals; ++i)
+      locs[body.getArgument(grads + i)] = fr[outputs + i];
+    if (f.getKind() == ModuleKind::llm) {
+      if (grads != 1)
+        return bwd.emitError() << "convert-mimo-to-mimort: the LLM's "
+                                  "backward takes one loss seed";
+      locs[body.getArgument(0)] = Loc{seedSym, false};
+    } else {
+      // The gradient of each output comes from the one module reading it.
+      SmallVector<std::pair<mimo::ModuleOp, unsigned>> readers;
+      for (mimo::ModuleOp r : forward)
+        if (r.getInputsAttr())
+          for (auto [i, in] : llvm::enumerate(r.getInputsAttr()))
+            if (cast<SymbolRefAttr>(in).getRootReference() == f.getSymName())
+              readers.push_back({r, unsigned(i)});
+      if (readers.size() != 1)
+        return f.emitError()
+               << "convert-mimo-to-mimort: module '" << f.getSymName()
+               << "' must feed exactly one module, got " << readers.size();
+      mimo::ModuleOp rb = backwardOf[readers[0].first.getSymName()];
+      auto &rbr = results[rb.getSymName()];
+      if (readers[0].first.getKind() == ModuleKind::llm) {
+        if (grads != 1 || readers[0].second >= rbr.size())
+          return bwd.emitError() << "convert-mimo-to-mimort: expects the "
+                                    "LLM's backward to return one gradient "
+                                    "per projector";
+        locs[body.getArgument(0)] = rbr[readers[0].second];
+      } else {
+        if (grads != rbr.size())
+          return bwd.emitError()
+                 << "convert-mimo-to-mimort: expects " << grads
+                 << " output gradients, the "
+                 << "reader's backward returns " << rbr.size();
+        for (unsigned i = 0; i < grads; ++i)
+          locs[body.getArgument(i)] = rbr[i];
+      }
+    }
+    for (BlockArgument arg : body.getArguments())
+      if (overrides.count(arg))
+        locs[arg] = overrides.lookup(arg);
+    return lowerModule(bwd, f.getSymName());
+  };
+  // Adds this sample's loss and token count to the loop's running sums.
+  auto accumulateLoss = [&](scf::ForOp loop) -> SmallVector<Value> {
+    auto &llmResults = results[llmName];
+    Value loss = mrt::ReadScalarOp::create(b, loc, f32Type,
+                                           get(llmResults[0].sym), i64Attr(0));
+    Value count = mrt::ReadScalarOp::create(b, loc, i32,
+                                            get(llmResults[1].sym), i64Attr(0));
+    return {arith::AddFOp::create(b, loc, loop.getRegionIterArg(0), loss),
+            arith::AddFOp::create(
+                b, loc, loop.getRegionIterArg(1),
+                arith::SIToFPOp::create(b, loc, f32Type, count))};
+  };
+
+  scf::ForOp samples;
+  if (!bridged) {
+    // One loop: each sample runs forward through every module, then
+    // backward.
+    samples = scf::ForOp::create(b, loc, index(0), index(localBatch), index(1),
+                                 ValueRange{f32(0.0), f32(0.0)});
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(samples.getBody());
     sample = samples.getInductionVar();
     env.clear();
-    // Forward, in dataflow order.
-    for (mimo::ModuleOp m : forward) {
-      Block &body = m.getBodyBlock();
-      switch (m.getKind()) {
-      case ModuleKind::encoder:
-        locs[body.getArgument(0)] = Loc{pixelsSym, true};
-        break;
-      case ModuleKind::projector: {
-        auto &from = results[inputOf(m)];
-        for (BlockArgument arg : body.getArguments())
-          locs[arg] = from[arg.getArgNumber()];
-        break;
-      }
-      case ModuleKind::llm:
-        locs[body.getArgument(0)] = Loc{idsSym, true};
-        locs[body.getArgument(1)] = Loc{labelsSym, true};
-        for (unsigned i = 2; i < body.getNumArguments(); ++i)
-          locs[body.getArgument(i)] = results[inputOf(m, i - 2)][0];
-        break;
-      default:
-        return m.emitError() << "convert-mimo-to-mimort: unexpected module";
-      }
-      if (failed(lowerModule(m, m.getSymName())))
+    for (mimo::ModuleOp m : forward)
+      if (failed(runForward(m)))
         return failure();
-    }
-    // Loss and token count of this sample, summed on the host.
-    auto &llmResults = results[llmName];
-    Value loss = mrt::ReadScalarOp::create(b, loc, f32Type,
-                                           get(llmResults[0].sym), i64Attr(0));
-    Value count = mrt::ReadScalarOp::create(b, loc, i32, get(llmResults[1].sym),
-                                            i64Attr(0));
-    Value totalLoss =
-        arith::AddFOp::create(b, loc, samples.getRegionIterArg(0), loss);
-    Value totalCount =
-        arith::AddFOp::create(b, loc, samples.getRegionIterArg(1),
-                              arith::SIToFPOp::create(b, loc, f32Type, count));
-    // Backward, in reverse dataflow order.
+    SmallVector<Value> totals = accumulateLoss(samples);
     mrt::FillOp::create(b, loc, get(seedSym), f32(1.0));
-    for (mimo::ModuleOp f : llvm::reverse(forward)) {
-      mimo::ModuleOp bwd = backwardOf[f.getSymName()];
-      Block &body = bwd.getBodyBlock();
-      int64_t residuals = f.getResidualsAttr().getInt();
-      unsigned grads = body.getNumArguments() - residuals;
-      auto &fr = results[f.getSymName()];
-      unsigned outputs = f.getOutputTypes().size();
-      if (residuals > int64_t(body.getNumArguments()) ||
-          fr.size() != outputs + residuals)
-        return bwd.emitError() << "convert-mimo-to-mimort: arguments do not "
-                                  "match the forward module's residuals";
-      for (unsigned i = 0; i < residuals; ++i)
-        locs[body.getArgument(grads + i)] = fr[outputs + i];
-      if (f.getKind() == ModuleKind::llm) {
-        if (grads != 1)
-          return bwd.emitError() << "convert-mimo-to-mimort: the LLM's "
-                                    "backward takes one loss seed";
-        locs[body.getArgument(0)] = Loc{seedSym, false};
-      } else {
-        // The gradient of each output comes from the one module reading it.
-        SmallVector<std::pair<mimo::ModuleOp, unsigned>> readers;
-        for (mimo::ModuleOp r : forward)
-          if (r.getInputsAttr())
-            for (auto [i, in] : llvm::enumerate(r.getInputsAttr()))
-              if (cast<SymbolRefAttr>(in).getRootReference() == f.getSymName())
-                readers.push_back({r, unsigned(i)});
-        if (readers.size() != 1)
-          return f.emitError()
-                 << "convert-mimo-to-mimort: module '" << f.getSymName()
-                 << "' must feed exactly one module, got " << readers.size();
-        mimo::ModuleOp rb = backwardOf[readers[0].first.getSymName()];
-        auto &rbr = results[rb.getSymName()];
-        if (readers[0].first.getKind() == ModuleKind::llm) {
-          if (grads != 1 || readers[0].second >= rbr.size())
-            return bwd.emitError() << "convert-mimo-to-mimort: expects the "
-                                      "LLM's backward to return one gradient "
-                                      "per projector";
-          locs[body.getArgument(0)] = rbr[readers[0].second];
-        } else {
-          if (grads != rbr.size())
-            return bwd.emitError()
-                   << "convert-mimo-to-mimort: expects " << grads
-                   << " output gradients, the "
-                   << "reader's backward returns " << rbr.size();
-          for (unsigned i = 0; i < grads; ++i)
-            locs[body.getArgument(i)] = rbr[i];
-        }
-      }
-      if (failed(lowerModule(bwd, f.getSymName())))
+    for (mimo::ModuleOp f : llvm::reverse(forward))
+      if (failed(runBackward(f)))
         return failure();
+    scf::YieldOp::create(b, loc, totals);
+  } else {
+    // Modules on different dp: ARCHITECTURE.md's colocated schedule.
+    //  1. encoder + projector forward for every encoder sample, the
+    //     projected tokens collected in bridge.enc_out;
+    //  2. the bridge to the LLM's samples; the LLM forward and backward per
+    //     sample, the image-token gradients collected in bridge.llm_grad;
+    //  3. the bridge back; per encoder sample the encoder + projector
+    //     forward re-run (the same kernels on the same inputs: bit for bit
+    //     what phase 1 computed) and their backward.
+    SmallVector<mimo::ModuleOp> projectors;
+    for (mimo::ModuleOp m : forward)
+      if (m.getKind() == ModuleKind::projector)
+        projectors.push_back(m);
+    if (encoders.size() != 1 || projectors.size() != 1)
+      return model.emitError()
+             << "convert-mimo-to-mimort: modules on different dp need one "
+                "encoder and one projector for the bridge";
+    mimo::ModuleOp enc = encoders[0], proj = projectors[0];
+    StringRef encName = enc.getSymName();
+    int64_t dpEnc = dpOf.lookup(encName), dpLlm = dpOf.lookup(llmName);
+    int64_t tpEnc = tpOf.lookup(encName), tpLlm = tpOf.lookup(llmName);
+    int64_t bEnc = globalBatch / dpEnc, bLlm = globalBatch / dpLlm;
+    auto outType = cast<RankedTensorType>(proj.getOutputTypes()[0]);
+    SmallVector<int64_t> tokenShape(outType.getShape());
+    auto stacked = [&](int64_t n, int64_t m = 0) {
+      SmallVector<int64_t> shape;
+      if (m)
+        shape.push_back(m);
+      shape.push_back(n);
+      llvm::append_range(shape, tokenShape);
+      return mrt::BufferType::get(ctx, shape, f32Type);
+    };
+    auto declareBridge = [&](StringRef name, mrt::BufferType t) {
+      OpBuilder::InsertionGuard g(b);
+      return declare(("bridge." + name).str(), t,
+                     mrt::MemoryCategory::Activations);
+    };
+    std::string encOut = declareBridge("enc_out", stacked(bEnc));
+    std::string encGrad = declareBridge("enc_grad", stacked(bEnc));
+    std::string llmGrad = declareBridge("llm_grad", stacked(bLlm));
+    // Where a module's samples start in the loaded block (the loader's dp
+    // divides the module's).
+    auto offsetOf = [&](StringRef m, int64_t dpM, int64_t bM) -> Value {
+      int64_t ratio = dpM / dp;
+      if (ratio == 1)
+        return index(0);
+      Value coord = mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                             FlatSymbolRefAttr::get(ctx, m),
+                                             b.getStringAttr("dp"));
+      Value off = arith::MulIOp::create(
+          b, loc, arith::RemSIOp::create(b, loc, coord, i64(ratio)), i64(bM));
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(), off);
+    };
+    auto slot = [&](Value buf, Value i) -> Value {
+      auto t = cast<mrt::BufferType>(buf.getType());
+      return mrt::SliceOp::create(
+          b, loc,
+          mrt::BufferType::get(ctx, t.getShape().drop_front(),
+                               t.getElementType()),
+          buf, i);
+    };
+    // Copies blocks 0, step, 2 step, ... of `gathered` [members, n, ...]
+    // into `into` viewed as [parts, n, ...].
+    auto pick = [&](Value gathered, StringRef into, int64_t parts, int64_t n,
+                    int64_t stride) {
+      Value view =
+          mrt::ReshapeOp::create(b, loc, stacked(n, parts), get(into));
+      for (int64_t k = 0; k < parts; ++k)
+        mrt::CopyOp::create(b, loc, slot(gathered, index(k * stride)),
+                            slot(view, index(k)));
+    };
+    Value offEnc = offsetOf(encName, dpEnc, bEnc);
+    Value offLlm = offsetOf(llmName, dpLlm, bLlm);
+
+    // Phase 1.
+    {
+      auto loop = scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(loop.getBody());
+      env.clear();
+      sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
+      if (failed(runForward(enc)) || failed(runForward(proj)))
+        return failure();
+      mrt::CopyOp::create(b, loc, get(results[proj.getSymName()][0].sym),
+                          slot(get(encOut), loop.getInductionVar()));
     }
-    scf::YieldOp::create(b, loc, ValueRange{totalLoss, totalCount});
+    // Bridge forward.
+    bool fanIn = dpEnc > dpLlm;
+    Loc image{encOut, true, true};
+    if (fanIn) {
+      // The LLM's tp group holds the encoder slots of its dp slot: gather
+      // them and keep one copy of each (every tpEnc-th member).
+      std::string llmIn = declareBridge("llm_in", stacked(bLlm));
+      std::string gathered = declareBridge("gather_fwd", stacked(bEnc, tpLlm));
+      mrt::AllGatherOp::create(b, loc, get(encOut), get(gathered),
+                               FlatSymbolRefAttr::get(ctx, llmName),
+                               b.getStrArrayAttr({"tp"}));
+      pick(get(gathered), llmIn, dpEnc / dpLlm, bEnc, tpEnc);
+      image = Loc{llmIn, true, true};
+    }
+    overrides[llm.getBodyBlock().getArgument(2)] = image;
+
+    // Phase 2.
+    samples = scf::ForOp::create(b, loc, index(0), index(bLlm), index(1),
+                                 ValueRange{f32(0.0), f32(0.0)});
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(samples.getBody());
+      env.clear();
+      Value j = samples.getInductionVar();
+      sample = arith::AddIOp::create(b, loc, offLlm, j);
+      // Fan-out: the LLM's samples are a block of the encoder's.
+      bridgeSample = fanIn ? j : sample;
+      if (failed(runForward(llm)))
+        return failure();
+      SmallVector<Value> totals = accumulateLoss(samples);
+      mrt::FillOp::create(b, loc, get(seedSym), f32(1.0));
+      if (failed(runBackward(llm)))
+        return failure();
+      mrt::CopyOp::create(b, loc,
+                          get(results[(llmName + "_grad").c_str()][0].sym),
+                          slot(get(llmGrad), j));
+      scf::YieldOp::create(b, loc, totals);
+    }
+    overrides.clear();
+    // Bridge backward.
+    if (fanIn) {
+      Value pos = offsetOf(encName, dpEnc, 1);
+      Value view = mrt::ReshapeOp::create(b, loc, stacked(bEnc, dpEnc / dpLlm),
+                                          get(llmGrad));
+      mrt::CopyOp::create(b, loc, slot(view, pos), get(encGrad));
+    } else {
+      // The encoder's tp group holds the LLM slots of its dp slot.
+      std::string gathered = declareBridge("gather_bwd", stacked(bLlm, tpEnc));
+      mrt::AllGatherOp::create(b, loc, get(llmGrad), get(gathered),
+                               FlatSymbolRefAttr::get(ctx, encName),
+                               b.getStrArrayAttr({"tp"}));
+      pick(get(gathered), encGrad, dpLlm / dpEnc, bLlm, tpLlm);
+    }
+
+    // Phase 3.
+    {
+      auto loop = scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(loop.getBody());
+      env.clear();
+      sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
+      bridgeSample = loop.getInductionVar();
+      if (failed(runForward(enc)) || failed(runForward(proj)))
+        return failure();
+      mimo::ModuleOp projBwd = backwardOf[proj.getSymName()];
+      overrides[projBwd.getBodyBlock().getArgument(0)] =
+          Loc{encGrad, true, true};
+      if (failed(runBackward(proj)) || failed(runBackward(enc)))
+        return failure();
+      overrides.clear();
+    }
   }
   sample = Value();
   env.clear();
@@ -1259,8 +1479,8 @@ LogicalResult Lowering::lowerStep() {
   // Gradients summed over each module's dp group: every rank then holds
   // world 1's gradient and takes the same update. World 1 has nothing to
   // sum.
-  if (dp > 1)
-    for (const Param &p : params)
+  for (const Param &p : params)
+    if (dpOf.lookup(p.module) > 1)
       mrt::AllReduceOp::create(
           b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
           get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
@@ -1441,7 +1661,8 @@ LogicalResult Lowering::run() {
     if (m.getKind() != ModuleKind::backward) {
       usedNames.insert(m.getSymName());
       mrt::GridOp::create(b, loc, m.getSymName(),
-                          tpOf.lookup(m.getSymName()), 1, 1, dp, 0, world);
+                          tpOf.lookup(m.getSymName()), 1, 1,
+                          dpOf.lookup(m.getSymName()), 0, world);
     }
   declPoint = model;
   if (failed(collectParams()) || failed(lowerStep()))
