@@ -20,9 +20,10 @@ import math
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import zlib
+
+from e2e_util import run, check
 
 # One parameter of every op kind: patch embedding, layer norm, attention
 # (with and without RoPE), GELU and SwiGLU MLPs, RMS norm, the projector,
@@ -35,17 +36,6 @@ DEFAULT_PARAMS = [
     "llm.layers.ffn.gate.weight", "llm.layers.attn_norm.weight",
     "llm.lm_head.weight",
 ]
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, text=True, capture_output=True, **kwargs)
-
-
-def check(ok, message):
-    if not ok:
-        print("FAIL: " + message, flush=True)
-        sys.exit(1)
-    print("ok: " + message, flush=True)
 
 
 def read_safetensors(path):

@@ -16,27 +16,9 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 
-
-def run(cmd, **kwargs):
-    print("$ " + " ".join(cmd), flush=True)
-    return subprocess.run(cmd, text=True, capture_output=True, **kwargs)
-
-
-def check(ok, message):
-    if not ok:
-        print("FAIL: " + message, flush=True)
-        sys.exit(1)
-    print("ok: " + message, flush=True)
-
-
-def must(r, what):
-    if r.returncode != 0:
-        print(r.stdout + r.stderr)
-    check(r.returncode == 0, what)
-    return r.stdout
+from e2e_util import run, check, must
 
 
 def train(trainer, workdir, name, steps):

@@ -35,31 +35,13 @@ import math
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import time
 
+from e2e_util import run, check, must
+
 TOLERANCE = 1e-5
 TENSOR_TOLERANCE = 1e-4
-
-
-def run(cmd, **kwargs):
-    print("$ " + " ".join(cmd), flush=True)
-    return subprocess.run(cmd, text=True, capture_output=True, **kwargs)
-
-
-def check(ok, message):
-    if not ok:
-        print("FAIL: " + message, flush=True)
-        sys.exit(1)
-    print("ok: " + message, flush=True)
-
-
-def must(r, what):
-    if r.returncode != 0:
-        print(r.stdout + r.stderr)
-    check(r.returncode == 0, what)
-    return r.stdout
 
 
 def env():

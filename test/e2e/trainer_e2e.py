@@ -19,21 +19,9 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 
-
-def run(cmd, **kwargs):
-    print("$ " + " ".join(cmd), flush=True)
-    return subprocess.run(cmd, text=True, capture_output=True, **kwargs)
-
-
-def check(ok, message):
-    if not ok:
-        print("FAIL: " + message, flush=True)
-        sys.exit(1)
-    print("ok: " + message, flush=True)
+from e2e_util import run, check
 
 
 def losses(path):

@@ -99,6 +99,10 @@ private:
                                     FlatSymbolRefAttr::get(ctx, module),
                                     b.getStringAttr("tp"));
   }
+  /// The first vocabulary row of this rank's shard of `rows` rows.
+  Value vocabStart(StringRef module, int64_t rows) {
+    return arith::MulIOp::create(b, loc, tpRank(module), i64(rows));
+  }
   /// Whether the ops of the module being lowered are one tp rank's part.
   bool partitioned(StringRef paramModule) const {
     return tpOf.lookup(paramModule) > 1;
@@ -700,7 +704,7 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
   auto vocabRange = [&](TpSplit split, int64_t rows) -> std::pair<Value, Value> {
     if (split != TpSplit::vocab || !partitioned(paramModule))
       return {i64(0), i64(rows)};
-    Value v0 = arith::MulIOp::create(b, loc, tpRank(paramModule), i64(rows));
+    Value v0 = vocabStart(paramModule, rows);
     return {v0, arith::AddIOp::create(b, loc, v0, i64(rows))};
   };
   if (auto e = dyn_cast<EmbeddingOp>(op)) {
@@ -854,8 +858,7 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
       if (failed(lowerVocabCrossEntropy(logits, labels, lossSum, count, lse,
                                         paramModule)))
         return failure();
-      v0 = arith::MulIOp::create(b, loc, tpRank(paramModule),
-                                 i64(shapeOf(logits)[1]));
+      v0 = vocabStart(paramModule, shapeOf(logits)[1]);
     } else {
       kernel("cross_entropy_forward", {logits, labels, lossSum, count, lse});
     }
@@ -930,7 +933,7 @@ LogicalResult Lowering::lowerVocabCrossEntropy(Value logits, Value labels,
   reduce(mrt::ReduceKind::Max, rowMax);
   kernel("cross_entropy_local_sum_exp", {logits, rowMax, sumExp});
   reduce(mrt::ReduceKind::Sum, sumExp);
-  Value v0 = arith::MulIOp::create(b, loc, tpRank(grid), i64(shapeOf(logits)[1]));
+  Value v0 = vocabStart(grid, shapeOf(logits)[1]);
   kernel("cross_entropy_target_logit", {logits, labels, v0, target});
   reduce(mrt::ReduceKind::Sum, target);
   kernel("cross_entropy_combine",
@@ -1329,7 +1332,6 @@ LogicalResult Lowering::lowerStep() {
       return mrt::BufferType::get(ctx, shape, f32Type);
     };
     auto declareBridge = [&](StringRef name, mrt::BufferType t) {
-      OpBuilder::InsertionGuard g(b);
       return declare(("bridge." + name).str(), t,
                      mrt::MemoryCategory::Activations);
     };
@@ -1506,31 +1508,28 @@ LogicalResult Lowering::lowerStep() {
   if (first)
     mrt::FillOp::create(b, loc, sumSq, f32(0.0));
   Value ss = mrt::ReadScalarOp::create(b, loc, f32Type, sumSq, i64Attr(0));
-  llvm::StringMap<std::string> splitSumSq;
+  // (module, its partial-sum buffer); params are grouped by module.
+  SmallVector<std::pair<std::string, std::string>> splitSumSq;
   for (const Param &p : params) {
     if (p.tpDim < 0)
       continue;
-    auto [it, fresh] = splitSumSq.try_emplace(p.module);
+    bool fresh = splitSumSq.empty() || splitSumSq.back().first != p.module;
     if (fresh)
-      it->second =
-          declare(("step.grad_sum_squares." + p.module).c_str(),
-                  mrt::BufferType::get(ctx, {1}, f32Type),
-                  mrt::MemoryCategory::Workspace);
-    kernel("sum_squares", {get(p.name + ".grad"), get(it->second)},
+      splitSumSq.push_back(
+          {p.module, declare(("step.grad_sum_squares." + p.module).c_str(),
+                             mrt::BufferType::get(ctx, {1}, f32Type),
+                             mrt::MemoryCategory::Workspace)});
+    kernel("sum_squares", {get(p.name + ".grad"), get(splitSumSq.back().second)},
            {boolAttr(b, "accumulate", !fresh)});
   }
-  for (const Param &p : params) {
-    auto it = splitSumSq.find(p.module);
-    if (p.tpDim < 0 || it == splitSumSq.end() || it->second.empty())
-      continue;
-    Value part = get(it->second);
+  for (auto &[module, sym] : splitSumSq) {
+    Value part = get(sym);
     mrt::AllReduceOp::create(
         b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), part,
-        FlatSymbolRefAttr::get(ctx, p.module), b.getStrArrayAttr({"tp"}));
+        FlatSymbolRefAttr::get(ctx, module), b.getStrArrayAttr({"tp"}));
     ss = arith::AddFOp::create(
         b, loc, ss,
         mrt::ReadScalarOp::create(b, loc, f32Type, part, i64Attr(0)));
-    it->second.clear(); // once per module
   }
   Value norm = arith::DivFOp::create(b, loc, sqrtF32(ss), tokens);
   double maxNorm = optF("grad_clip", 0.0);
