@@ -17,6 +17,8 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <list>
+#include <vector>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -107,6 +109,7 @@ public:
   }
 
   ~MpiCommunicator() override {
+    (void)reapSends(true);
     releaseGroups();
     if (fatalCommunicator() == this)
       setFatalCommunicator(nullptr);
@@ -201,10 +204,20 @@ public:
               int tag) override {
     MIMO_RETURN_IF_ERROR(checkRank(*this, dest, "send destination"));
     MIMO_RETURN_IF_ERROR(checkCount(count));
-    MIMO_MPI(MPI_Send(data, static_cast<int>(count), mpiType(type), dest, tag,
-                      comm_));
+    MIMO_RETURN_IF_ERROR(reapSends(false));
+    // A copy in flight, so the caller's buffer is free and the send never
+    // waits for the receiver to post its receive.
+    const auto *bytes = static_cast<const unsigned char *>(data);
+    pending_.push_back(
+        {std::vector<unsigned char>(bytes, bytes + count * dataTypeSize(type)),
+         MPI_REQUEST_NULL});
+    Pending &p = pending_.back();
+    MIMO_MPI(MPI_Isend(p.bytes.data(), static_cast<int>(count), mpiType(type),
+                       dest, tag, comm_, &p.request));
     return Status::success();
   }
+
+  Status flushSends() override { return reapSends(true); }
 
   Status recv(void *data, std::size_t count, DataType type, int source,
               int tag) override {
@@ -258,6 +271,27 @@ protected:
   }
 
 private:
+  struct Pending {
+    std::vector<unsigned char> bytes;
+    MPI_Request request;
+  };
+  /// Frees the copies of delivered sends; with `all`, waits for every one.
+  Status reapSends(bool all) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      int done = 0;
+      if (all)
+        MIMO_MPI(MPI_Wait(&it->request, MPI_STATUS_IGNORE));
+      else
+        MIMO_MPI(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE));
+      if (all || done)
+        it = pending_.erase(it);
+      else
+        ++it;
+    }
+    return Status::success();
+  }
+  std::list<Pending> pending_;
+
   std::size_t chunkBegin(std::size_t count, int i) const {
     std::size_t base = count / size_, extra = count % size_;
     std::size_t ui = static_cast<std::size_t>(i);

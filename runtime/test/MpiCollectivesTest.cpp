@@ -11,6 +11,7 @@
 
 #include "mimo/runtime/Philox.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mimo::rt;
@@ -117,6 +118,25 @@ void checkCollectives(Communicator &comm, const std::string &what) {
     }
     for (int i = 0; i < 17; ++i)
       ASSERT_EQ(in[i], contribution(members[prev], i));
+
+    // Every rank sends first, two large messages on one tag (past any
+    // eager limit) and overwrites its buffer at once, then receives: what
+    // a 1F1B pipeline does between neighbouring stages. Blocking
+    // rendezvous sends would deadlock here; messages of one tag arrive in
+    // order.
+    const std::size_t big = 1 << 18;
+    std::vector<float> msg(big), got(big);
+    for (int k = 0; k < 2; ++k) {
+      std::fill(msg.begin(), msg.end(), float(myWorld * 10 + k));
+      ASSERT_OK(comm.send(msg.data(), big, next, 4));
+    }
+    std::fill(msg.begin(), msg.end(), -1.0f);
+    for (int k = 0; k < 2; ++k) {
+      ASSERT_OK(comm.recv(got.data(), big, prev, 4));
+      ASSERT_EQ(got.front(), float(members[prev] * 10 + k));
+      ASSERT_EQ(got.back(), float(members[prev] * 10 + k));
+    }
+    ASSERT_OK(comm.flushSends());
   }
   ASSERT_OK(comm.barrier());
 }

@@ -264,6 +264,12 @@ StatusOr<rt::Communicator *> ProgramContext::group(const std::string &grid,
   return it->second;
 }
 
+rt::Status ProgramContext::flushSends() {
+  for (auto &[key, comm] : groups_)
+    MIMO_RETURN_IF_ERROR(comm->flushSends());
+  return world_.flushSends();
+}
+
 StatusOr<int> ProgramContext::gridCoord(const std::string &grid,
                                         rt::GridDim dim) {
   auto it = grids_.find(grid);

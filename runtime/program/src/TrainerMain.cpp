@@ -172,6 +172,7 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
   for (std::int64_t step = firstStep; step <= opts.steps; ++step) {
     auto start = std::chrono::steady_clock::now();
     float loss = program.step(step);
+    MIMO_CHECK_OK(ctx.flushSends());
     MIMO_CHECK_OK(ctx.device().synchronize());
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)

@@ -55,11 +55,17 @@ public:
                                ReduceOp op) = 0;
   virtual Status broadcast(void *data, std::size_t count, DataType type,
                            int root) = 0;
-  /// Blocking; ranks are local to this communicator. Tags are >= 0.
+  /// Ranks are local to this communicator; tags are >= 0. `send` returns
+  /// once the data is copied out (the caller may reuse its buffer at once);
+  /// delivery completes in the background, in order per (destination, tag),
+  /// so a pipeline schedule never deadlocks on two ranks sending to each
+  /// other. `recv` blocks until the matching message has arrived.
   virtual Status send(const void *data, std::size_t count, DataType type,
                       int dest, int tag) = 0;
   virtual Status recv(void *data, std::size_t count, DataType type, int source,
                       int tag) = 0;
+  /// Waits until every message this member sent has been delivered.
+  virtual Status flushSends() { return Status::success(); }
   virtual Status barrier() = 0;
   /// Ends every process of the job with `exitCode`.
   [[noreturn]] virtual void abort(int exitCode) = 0;

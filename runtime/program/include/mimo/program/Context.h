@@ -62,6 +62,9 @@ public:
                                          rt::DimMask dims);
   /// This rank's coordinate along `dim` of `grid`.
   rt::StatusOr<int> gridCoord(const std::string &grid, rt::GridDim dim);
+  /// Waits for the point-to-point sends of every group to be delivered
+  /// (the end of a step: pipeline sends complete in the background).
+  rt::Status flushSends();
 
 private:
   ProgramContext(ProgramDesc desc, rt::Communicator &world, std::uint64_t seed)
