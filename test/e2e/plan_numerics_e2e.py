@@ -4,7 +4,8 @@
 `mimoc build SPEC --plan PLAN` builds a trainer for each plan (data- and
 tensor-parallel grids, homogeneous and colocated layouts); `mimoc build SPEC`
 builds the world-1 trainer of the same spec. Each trains for a few steps on
-the same fixed pool of synthetic samples, the sharded ones under
+the same fixed pool of synthetic samples (data-, tensor- and
+pipeline-parallel grids, 1F1B and interleaved), the sharded ones under
 `mpirun -np WORLD`, and saves a checkpoint at the end. Checks:
   - every step's loss matches world 1 within a relative 1e-5;
   - every rank's final parameters match world 1's within a relative 1e-5
@@ -13,7 +14,10 @@ the same fixed pool of synthetic samples, the sharded ones under
     A tensor-parallel rank holds a slice of the tensor: the dim whose size
     differs from world 1's is the split one, and rank r holds part
     r mod (full / local) of it (tp is the fastest grid dim), which is
-    compared with the same slice of world 1's tensor.
+    compared with the same slice of world 1's tensor. A pipeline stage
+    holds its layers of a stacked tensor (chunk c of stage s: layers
+    (c * pp + s) * n ...) and is compared on the parameters whose ops it
+    runs.
     The gradient sums are reassociated (per rank, then over ranks, and
     row-parallel products in tp parts), so an element whose gradient sum
     nearly cancels carries a large relative rounding error, which Adam's
@@ -96,26 +100,85 @@ def differences(a, b):
     return rel, (worst / scale if scale > 0 else worst), worst
 
 
-def local_part(full, local, rank):
+class Placement:
+    """Where a rank sits in each module's grid [tp, cp, pp, dp] (tp
+    fastest) and which parts of world 1's tensors it holds."""
+
+    def __init__(self, spec, plan):
+        self.llm = next(m["name"] for m in spec["modules"]
+                        if m["kind"] == "decoder")
+        self.layers = {m["name"]: m.get("layers", 0) for m in spec["modules"]}
+        self.inputs = {m["name"]: m.get("input") for m in spec["modules"]}
+        self.grids = plan["modules"]
+        self.homogeneous = plan.get("layout") == "homogeneous"
+        sched = plan.get("schedule", "1f1b")
+        self.chunks = int(sched.split(":")[1]) if ":" in sched else 1
+
+    def grid(self, module):
+        # A projector runs on its encoder's grid unless it names its own.
+        while module not in self.grids and self.inputs.get(module):
+            module = self.inputs[module]
+        return self.grids[module]
+
+    def coords(self, module, rank):
+        g = self.grid(module)
+        return rank % g["tp"], (rank // (g["tp"] * g["cp"])) % g["pp"]
+
+    def owns(self, name, rank):
+        """Whether the rank runs the ops of parameter `name`: every stage
+        holds its layers; the LLM's embedding lives on its first pipeline
+        stage and the rest outside the layers on its last; modules placed
+        on the LLM's first stage (homogeneous layout) there."""
+        module = name.split(".")[0]
+        pp = self.grid(module)["pp"]
+        if pp == 1:
+            return True
+        _, stage = self.coords(module, rank)
+        if module != self.llm:
+            return stage == 0
+        if ".layers." in name:
+            return True
+        return stage == (0 if ".embed" in name else pp - 1)
+
+    def indices(self, name, shape, local, rank):
+        """Per dim, the indices of world 1's tensor this rank holds."""
+        module = name.split(".")[0]
+        g = self.grid(module)
+        tp_rank, stage = self.coords(module, rank)
+        out = []
+        for d, (full, mine) in enumerate(zip(shape, local)):
+            if full == mine:
+                out.append(range(full))
+            elif d == 0 and module == self.llm and ".layers." in name:
+                # Local layer l: layer i of chunk c, global layer
+                # (c * pp + stage) * n + i.
+                n = full // (g["pp"] * self.chunks)
+                check(mine == n * self.chunks,
+                      f"{name}: {mine} local layers of {full}")
+                out.append([(l // n * g["pp"] + stage) * n + l % n
+                            for l in range(mine)])
+            else:
+                check(full % mine == 0 and full // mine == g["tp"],
+                      f"{name}: dim {d} ({mine} of {full}) is a tp split")
+                out.append(range(tp_rank * mine, (tp_rank + 1) * mine))
+        return out
+
+
+def local_part(full, local, placement, name, rank):
     """The values of `full` (shape, values) that a rank holding a tensor of
-    shape `local` has: all of them, or its slice of the one split dim."""
+    shape `local` has: all of them, its tensor-parallel slice of one dim,
+    and (a pipeline stage) its layers."""
     shape, values = full
     if list(local) == list(shape):
         return values
-    dims = [d for d in range(len(shape)) if shape[d] != local[d]]
-    check(len(local) == len(shape) and len(dims) == 1
-          and shape[dims[0]] % local[dims[0]] == 0,
-          f"local shape {local} is one slice of {shape}")
-    d = dims[0]
-    parts = shape[d] // local[d]
-    part = rank % parts
-    outer = math.prod(shape[:d])
-    inner = math.prod(shape[d + 1:])
-    out = []
-    for a in range(outer):
-        base = (a * shape[d] + part * local[d]) * inner
-        out.extend(values[base:base + local[d] * inner])
-    return out
+    check(len(local) == len(shape), f"{name}: local shape {local} has the "
+          f"rank of {shape}")
+    idx = placement.indices(name, shape, local, rank)
+    strides = [math.prod(shape[d + 1:]) for d in range(len(shape))]
+    flat = [0]
+    for d in range(len(shape)):
+        flat = [f + i * strides[d] for f in flat for i in idx[d]]
+    return [values[f] for f in flat]
 
 
 def losses(log):
@@ -156,6 +219,8 @@ def main():
              f"mimoc build {' '.join(extra) or '(world 1)'}")
         return exe
 
+    with open(a.spec) as f:
+        spec = json.load(f)
     reference = build("trainer-world1", [])
     ref_losses, ref_save = train([reference], a.workdir, "world1", a.steps)
     check(len(ref_losses) == a.steps, f"world 1 logs {a.steps} steps")
@@ -190,6 +255,7 @@ def main():
         worst_tensor = ""
         noise = sorted(n for n, (_, t) in ref_params.items()
                        if max(abs(x) for x in t) < NOISE)
+        placement = Placement(spec, plan_json)
         for rank, shard in enumerate(shards):
             params = params_of(read_safetensors(shard))
             check(sorted(params) == sorted(ref_params),
@@ -197,7 +263,11 @@ def main():
                   f"parameters")
             diff_sq = ref_sq = 0.0
             for n, (shape, t) in params.items():
-                ref = local_part(ref_params[n], shape, rank)
+                # A stage keeps (unused) copies of parameters whose ops run
+                # on another stage.
+                if not placement.owns(n, rank):
+                    continue
+                ref = local_part(ref_params[n], shape, placement, n, rank)
                 diff_sq += sum((x - y) ** 2 for x, y in zip(t, ref))
                 ref_sq += sum(y * y for y in ref)
                 rel, elem, worst = differences(t, ref)

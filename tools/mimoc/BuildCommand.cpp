@@ -126,6 +126,7 @@ int runBuild() {
   }
   pm.addNestedPass<ModelOp>(createMimoGenerateBackward());
   pm.addNestedPass<ModelOp>(createMimoPartition());
+  pm.addNestedPass<ModelOp>(createMimoPipeline());
   ConvertMimoToMimortOptions lowerOptions;
   lowerOptions.dataSamples = dataSamples;
   pm.addPass(createConvertMimoToMimort(lowerOptions));

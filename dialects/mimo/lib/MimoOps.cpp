@@ -480,15 +480,23 @@ LogicalResult mimo::ModuleOp::verifyRegions() {
     return success();
   // Divisibility rules of the module's grid over its ops.
   int64_t layers = getNumLayers();
-  if (par.getPp() > 1 && (layers == 0 || layers % par.getPp() != 0))
+  // In the homogeneous layout an encoder or projector runs whole on the
+  // first pipeline stage; after mimo-pipeline the layers are one stage's.
+  auto model = (*this)->getParentOfType<ModelOp>();
+  bool placedWhole = getKind() != ModuleKind::llm && model &&
+                     model.getPlanAttr() &&
+                     model.getPlanAttr().getLayout() == Layout::homogeneous;
+  bool pipelined = (*this)->hasAttr("mimo.pipeline");
+  if (par.getPp() > 1 && !placedWhole && !pipelined &&
+      (layers == 0 || layers % par.getPp() != 0))
     return emitOpError() << "layers (" << layers
                          << ") must be divisible by pipeline-parallel size ("
                          << par.getPp() << ")";
-  if (par.getRecompute() == RecomputeKind::layers &&
-      par.getRecomputeLayers() * par.getPp() > layers)
+  if (par.getRecompute() == RecomputeKind::layers && !placedWhole &&
+      par.getRecomputeLayers() * (pipelined ? 1 : par.getPp()) > layers)
     return emitOpError() << "recompute layers (" << par.getRecomputeLayers()
                          << ") exceed the layers per pipeline stage ("
-                         << layers / par.getPp() << ")";
+                         << (pipelined ? layers : layers / par.getPp()) << ")";
   int64_t tp = par.getTp(), cp = par.getCp();
   // After mimo-partition the shapes are one tp rank's: already divided.
   if ((*this)->hasAttr("mimo.partitioned"))

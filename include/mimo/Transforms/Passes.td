@@ -107,4 +107,30 @@ def MimoPartition : Pass<"mimo-partition", "::mimo::ModelOp"> {
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
+def MimoPipeline : Pass<"mimo-pipeline", "::mimo::ModelOp"> {
+  let summary = "Split the LLM's layer stack over its grid's pipeline stages";
+  let description = [{
+    Runs after `mimo-generate-backward` (and `mimo-partition`) on a planned
+    model. For the LLM when its `#mimo.parallel` grid has pp > 1, the
+    module and its backward become the program of one pipeline stage: the
+    layer stack of L layers keeps L / pp of them, and so do its stacked
+    parameters (tagged `mimo.pp_dim = 0`), its collected residuals and the
+    backward's matching arguments. With `virtual_stages = V` in the plan
+    (the interleaved schedule) a stage's L / pp layers are V chunks of
+    L / (pp V): chunk c of stage s is virtual stage c * pp + s. The module
+    gets `mimo.pipeline = {layers = L, stages = pp, virtual = V}`; the ops
+    before the stack belong to the first virtual stage, those after it to
+    the last. `convert-mimo-to-mimort` builds the schedule (1F1B, or
+    interleaved 1F1B) with point-to-point transfers of the carried hidden
+    state and its gradient between neighbouring stages.
+
+    In the homogeneous layout an encoder and projector on the same grid run
+    whole on the first stage (Megatron's placement): they get
+    `mimo.pp_stage = 0`. Elsewhere an encoder with pp > 1 is an error, as
+    are layer counts the stages cannot split evenly and, for the
+    interleaved schedule, a number of microbatches per pipeline (global
+    batch / dp) that is not a multiple of pp.
+  }];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD

@@ -48,6 +48,9 @@ struct Loc {
   bool perSample = false;
   /// Sliced by the bridge loop's index rather than the data sample.
   bool byBridge = false;
+  /// A forward value the backward reads under a pipeline schedule: one
+  /// slot per in-flight microbatch, sliced by the current slot.
+  bool bySlot = false;
 };
 
 /// One parameter of a forward module and its buffers.
@@ -59,6 +62,9 @@ struct Param {
   double std;
   /// The dim split over the module's tp ranks (-1: replicated).
   int64_t tpDim = -1;
+  /// The stacked layer dim split over the module's pipeline stages (-1:
+  /// whole on every stage).
+  int64_t ppDim = -1;
 };
 
 class Lowering {
@@ -120,7 +126,37 @@ private:
   LogicalResult lowerBlock(Block &block, StringRef paramModule);
   LogicalResult lowerOp(Operation *op, StringRef paramModule);
   LogicalResult lowerStack(StackOp stack, StringRef paramModule);
+  LogicalResult lowerPipedModule(mimo::ModuleOp m, StringRef paramModule,
+                                 bool forward);
+  /// Runs `fn` with the builder at the start of `block` and the value views
+  /// it creates dropped afterwards (they do not dominate what follows).
+  template <typename Fn> LogicalResult inBlock(Block *block, Fn fn) {
+    OpBuilder::InsertionGuard guard(b);
+    if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
+      b.setInsertionPoint(block->getTerminator());
+    else
+      b.setInsertionPointToEnd(block);
+    DenseMap<Value, Value> saved = env;
+    LogicalResult r = fn();
+    env = std::move(saved);
+    return r;
+  }
+  /// A view of where `l` lives, sliced like materialize() slices.
+  Value viewOf(const Loc &l);
+  Value toIndex(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  }
+  Value toI64(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+  }
   LogicalResult lowerStep();
+  LogicalResult
+  lowerSchedule(ArrayRef<mimo::ModuleOp> forward,
+                llvm::StringMap<mimo::ModuleOp> &backwardOf,
+                function_ref<LogicalResult(mimo::ModuleOp)> runForward,
+                function_ref<LogicalResult(mimo::ModuleOp)> runBackward,
+                StringRef lossSym, StringRef countSym, StringRef seedSym,
+                Value &localLoss, Value &localCount);
   void lowerInit();
   double flopsPerStep();
 
@@ -162,6 +198,32 @@ private:
   bool bridged = false;
   /// Each forward module's tensor-parallel size.
   llvm::StringMap<int64_t> tpOf;
+  /// Each forward module's pipeline-parallel size.
+  llvm::StringMap<int64_t> ppOf;
+
+  /// The LLM's pipeline (mimo-pipeline): stages, virtual stages (chunks)
+  /// per rank, layers per chunk, microbatches per step and in-flight slots
+  /// per chunk.
+  struct Pipe {
+    int64_t stages = 1, chunks = 1, chunkLayers = 0, micro = 0, ring = 1;
+  } pipe;
+  bool pipelined() const { return pipe.stages > 1; }
+  /// Forward values the backward reads: kept per in-flight microbatch.
+  llvm::DenseSet<Value> slotted;
+  Value slotIndex; ///< the current microbatch's slot
+  Value chunk;     ///< the current chunk of this rank's layers
+  /// Whether this rank runs the first / last virtual stage of the pipeline
+  /// for the current chunk.
+  Value isFirstVs, isLastVs;
+  /// The LLM's layer stacks under the schedule.
+  Operation *fwdStack = nullptr, *bwdStack = nullptr;
+  /// How the stack being lowered under the schedule starts and ends: its
+  /// carried value comes from the module (hasInit) or from peerIn, and goes
+  /// on to peerOut when sendOut holds; `tag` tells the two directions apart.
+  struct StageEnds {
+    Value hasInit, peerIn, sendOut, peerOut;
+    int64_t tag = 0;
+  } ends;
 };
 
 //===----------------------------------------------------------------------===//
@@ -215,8 +277,20 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
     return failure();
   std::string name = hint.empty() ? (module + ".v" + Twine(counter++)).str()
                                   : (module + "." + hint).str();
+  bool bySlot = slotted.contains(v);
+  if (bySlot) {
+    // One slot per in-flight microbatch; a chunked layer stack's residuals
+    // keep the rows of one chunk.
+    SmallVector<int64_t> shape{pipe.chunks * pipe.ring};
+    llvm::append_range(shape, type->getShape());
+    auto st = v.getDefiningOp<StackOp>();
+    if (st && st.getOperation() == fwdStack &&
+        cast<OpResult>(v).getResultNumber() >= st.getNumCarried())
+      shape[1] = pipe.chunkLayers;
+    *type = mrt::BufferType::get(ctx, shape, type->getElementType());
+  }
   std::string sym = declare(name, *type, mrt::MemoryCategory::Activations);
-  locs[v] = Loc{sym, false};
+  locs[v] = Loc{sym, false, false, bySlot};
   return sym;
 }
 
@@ -244,6 +318,14 @@ Value Lowering::materialize(Value v) {
   auto it = locs.find(v);
   assert(it != locs.end() && "value without a buffer");
   Value m = get(it->second.sym);
+  if (it->second.bySlot) {
+    auto type = cast<mrt::BufferType>(m.getType());
+    m = mrt::SliceOp::create(b, loc,
+                             mrt::BufferType::get(ctx,
+                                                  type.getShape().drop_front(),
+                                                  type.getElementType()),
+                             m, slotIndex);
+  }
   if (it->second.perSample) {
     auto type = cast<mrt::BufferType>(m.getType());
     auto sliced = mrt::BufferType::get(ctx, type.getShape().drop_front(),
@@ -252,6 +334,23 @@ Value Lowering::materialize(Value v) {
                              it->second.byBridge ? bridgeSample : sample);
   }
   env[v] = m;
+  return m;
+}
+
+Value Lowering::viewOf(const Loc &l) {
+  Value m = get(l.sym);
+  auto sliceBy = [&](Value i) {
+    auto type = cast<mrt::BufferType>(m.getType());
+    m = mrt::SliceOp::create(
+        b, loc,
+        mrt::BufferType::get(ctx, type.getShape().drop_front(),
+                             type.getElementType()),
+        m, i);
+  };
+  if (l.bySlot)
+    sliceBy(slotIndex);
+  if (l.perSample)
+    sliceBy(l.byBridge ? bridgeSample : sample);
   return m;
 }
 
@@ -298,15 +397,44 @@ LogicalResult Lowering::checkPlan() {
     auto p = m.getParallelAttr();
     int64_t tp = p ? p.getTp() : 1;
     tpOf[m.getSymName()] = tp;
+    ppOf[m.getSymName()] = p ? p.getPp() : 1;
     if (!p)
       continue;
-    if (p.getCp() != 1 || p.getPp() != 1)
+    if (p.getCp() != 1)
       return m.emitError()
              << "convert-mimo-to-mimort: module '" << m.getSymName()
              << "' has grid [tp = " << p.getTp() << ", cp = " << p.getCp()
              << ", pp = " << p.getPp() << ", dp = " << p.getDp()
-             << "]; this pass lowers tensor- and data-parallel grids (cp = "
-                "pp = 1)";
+             << "]; this pass lowers tensor-, pipeline- and data-parallel "
+                "grids (cp = 1)";
+    if (p.getPp() > 1 && !m->hasAttr("mimo.pipeline") &&
+        !m->hasAttr("mimo.pp_stage"))
+      return m.emitError()
+             << "convert-mimo-to-mimort: module '" << m.getSymName()
+             << "' has pp = " << p.getPp()
+             << " but is not split into stages; run mimo-pipeline first";
+    if (auto d = m->getAttrOfType<DictionaryAttr>("mimo.pipeline")) {
+      auto get = [&](StringRef k) {
+        auto a = d.getAs<IntegerAttr>(k);
+        return a ? a.getInt() : 0;
+      };
+      int64_t stages = get("stages"), chunks = get("virtual"),
+              layers = get("layers");
+      if (m.getKind() != ModuleKind::llm || stages != p.getPp() ||
+          chunks < 1 || layers % (stages * chunks) != 0)
+        return m.emitError() << "convert-mimo-to-mimort: module '"
+                             << m.getSymName()
+                             << "' has an inconsistent mimo.pipeline " << d;
+      pipe.stages = stages;
+      pipe.chunks = chunks;
+      pipe.chunkLayers = layers / (stages * chunks);
+      pipe.micro = model.getGlobalBatchSize() / p.getDp();
+      // In flight per chunk: at most the first stage's warmup + 1
+      // microbatches (consecutive ones, so a ring of slots).
+      int64_t warm = chunks == 1 ? stages - 1
+                                 : (stages - 1) * 2 + (chunks - 1) * stages;
+      pipe.ring = std::min(pipe.micro, warm + 1);
+    }
     if (tp > 1 && !m->hasAttr("mimo.partitioned"))
       return m.emitError()
              << "convert-mimo-to-mimort: module '" << m.getSymName()
@@ -364,12 +492,14 @@ LogicalResult Lowering::checkPlan() {
   for (mimo::ModuleOp m : model.getModules()) {
     if (m.getKind() == ModuleKind::backward)
       continue;
-    int64_t span = tpOf.lookup(m.getSymName()) * dpOf.lookup(m.getSymName());
+    int64_t span = tpOf.lookup(m.getSymName()) *
+                   ppOf.lookup(m.getSymName()) * dpOf.lookup(m.getSymName());
     if (span != world)
       return m.emitError()
              << "convert-mimo-to-mimort: the plan has world " << world
-             << " but module '" << m.getSymName() << "' spans tp * dp = "
-             << span << " ranks; every rank must hold every module";
+             << " but module '" << m.getSymName()
+             << "' spans tp * pp * dp = " << span
+             << " ranks; every rank must hold every module";
   }
   int64_t globalBatch = model.getGlobalBatchSize();
   for (auto [name, d] : dps)
@@ -402,9 +532,12 @@ LogicalResult Lowering::collectParams() {
       int64_t tpDim = -1;
       if (auto d = p->getAttrOfType<IntegerAttr>("mimo.tp_dim"))
         tpDim = d.getInt();
+      int64_t ppDim = -1;
+      if (auto d = p->getAttrOfType<IntegerAttr>("mimo.pp_dim"))
+        ppDim = d.getInt();
       params.push_back({name, m.getSymName().str(), *type, p.getInit(),
                         p.getStd() ? p.getStd()->convertToDouble() : 0.02,
-                        tpDim});
+                        tpDim, ppDim});
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
@@ -475,7 +608,27 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
       return g.emitError() << "convert-mimo-to-mimort: no forward parameter '"
                            << name << "'";
     Value grad = get(name + ".grad");
-    kernel("add", {grad, materialize(g.getGradient()), grad});
+    Value part = materialize(g.getGradient());
+    if (chunk && g.getGradient().getDefiningOp() == bwdStack &&
+        pipe.chunks > 1) {
+      // The backward stack wrote the current chunk's rows.
+      auto rows = [&](Value all) {
+        auto t = cast<mrt::BufferType>(all.getType());
+        SmallVector<int64_t> shape{pipe.chunks, pipe.chunkLayers};
+        llvm::append_range(shape, t.getShape().drop_front());
+        Value view = mrt::ReshapeOp::create(
+            b, loc, mrt::BufferType::get(ctx, shape, t.getElementType()), all);
+        return mrt::SliceOp::create(
+                   b, loc,
+                   mrt::BufferType::get(ctx, ArrayRef(shape).drop_front(),
+                                        t.getElementType()),
+                   view, chunk)
+            .getResult();
+      };
+      grad = rows(grad);
+      part = rows(part);
+    }
+    kernel("add", {grad, part, grad});
     return success();
   }
   if (auto c = dyn_cast<arith::ConstantOp>(op)) {
@@ -948,70 +1101,112 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
     return stack.emitError() << "convert-mimo-to-mimort: nested stacks are "
                                 "not supported";
   unsigned id = counter++;
-  int64_t count = stack.getCount();
+  // Under a pipeline schedule the LLM's stack runs the current chunk's
+  // layers: local layers [chunk * n, (chunk + 1) * n) of the stage's
+  // stacked parameters; its kept residuals hold that chunk's rows only.
+  bool chunked = chunk && (stack.getOperation() == fwdStack ||
+                           stack.getOperation() == bwdStack);
+  int64_t count = chunked ? pipe.chunkLayers : stack.getCount();
   Block &body = stack.getBodyBlock();
   unsigned carried = stack.getNumCarried();
+  if (chunked && carried != 1)
+    return stack.emitError() << "convert-mimo-to-mimort: a pipelined stack "
+                                "carries one value between stages, this one "
+                             << carried;
 
-  // Carried values live in one buffer each, seeded from the inits.
+  // Carried values live in one buffer each, seeded from the inits (or, on
+  // a stage that does not start the pipeline, received from the previous).
   SmallVector<std::string> carry;
   for (unsigned k = 0; k < carried; ++k) {
-    auto sym = declareFor(stack.getResult(k),
-                          ("stack" + Twine(id) + ".carry" + Twine(k)).str());
+    Value result = stack.getResult(k);
+    auto sym =
+        declareFor(result, ("stack" + Twine(id) + ".carry" + Twine(k)).str());
     if (failed(sym))
       return failure();
     carry.push_back(*sym);
-    locs[body.getArgument(k)] = Loc{*sym, false};
-    mrt::CopyOp::create(b, loc, materialize(stack.getInits()[k]), get(*sym));
-  }
-  SmallVector<std::string> ys;
-  for (auto [m, r] : llvm::enumerate(stack.getCollectedResults())) {
-    auto sym = declareFor(r, ("stack" + Twine(id) + ".ys" + Twine(m)).str());
-    if (failed(sym))
+    locs[body.getArgument(k)] = locs[result];
+    if (!chunked) {
+      mrt::CopyOp::create(b, loc, materialize(stack.getInits()[k]),
+                          materialize(result));
+      continue;
+    }
+    auto seed = scf::IfOp::create(b, loc, ends.hasInit, /*else=*/true);
+    if (failed(inBlock(seed.thenBlock(), [&] {
+          mrt::CopyOp::create(b, loc, materialize(stack.getInits()[k]),
+                              materialize(result));
+          return success();
+        })) ||
+        failed(inBlock(seed.elseBlock(), [&] {
+          Value buf = materialize(result);
+          mrt::RecvOp::create(b, loc, buf, ends.peerIn,
+                              FlatSymbolRefAttr::get(ctx, llmName),
+                              b.getStrArrayAttr({"pp"}),
+                              b.getI64IntegerAttr(ends.tag));
+          return success();
+        })))
       return failure();
-    ys.push_back(*sym);
   }
+  for (auto [m, r] : llvm::enumerate(stack.getCollectedResults()))
+    if (failed(declareFor(r, ("stack" + Twine(id) + ".ys" + Twine(m)).str())))
+      return failure();
+  Value base;
+  if (chunked)
+    base = arith::MulIOp::create(b, loc, chunk, index(pipe.chunkLayers));
   // The body sees mimo values defined outside through fresh views.
   DenseMap<Value, Value> saved = env;
   auto loop = scf::ForOp::create(b, loc, index(0), index(count), index(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  env.clear();
-  Value layer = loop.getInductionVar();
-  if (stack.getReverse())
-    layer = arith::SubIOp::create(b, loc, index(count - 1), layer);
-  for (auto [i, arg] : llvm::enumerate(stack.getSliceArguments())) {
-    Value xs = materialize(stack.getXs()[i]);
-    auto type = cast<mrt::BufferType>(xs.getType());
-    env[arg] = mrt::SliceOp::create(
-        b, loc,
-        mrt::BufferType::get(ctx, type.getShape().drop_front(),
-                             type.getElementType()),
-        xs, layer);
-  }
-  if (failed(lowerBlock(body, paramModule)))
-    return failure();
-  auto yield = cast<YieldOp>(body.getTerminator());
-  // Collected values first: they may read a carried buffer the carried
-  // updates overwrite.
-  for (unsigned m = 0; m < ys.size(); ++m) {
-    Value all = get(ys[m]);
-    auto type = cast<mrt::BufferType>(all.getType());
-    Value slot = mrt::SliceOp::create(
-        b, loc,
-        mrt::BufferType::get(ctx, type.getShape().drop_front(),
-                             type.getElementType()),
-        all, layer);
-    mrt::CopyOp::create(b, loc, materialize(yield.getOperand(carried + m)),
-                        slot);
-  }
-  for (unsigned k = 0; k < carried; ++k) {
-    Value v = yield.getOperand(k);
-    auto it = locs.find(v);
-    if (it != locs.end() && it->second.sym == carry[k])
-      continue;
-    mrt::CopyOp::create(b, loc, materialize(v), get(carry[k]));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    env.clear();
+    // Row `row` of a per-slot residual, row `layer` of a stage's parameter.
+    Value row = loop.getInductionVar();
+    if (stack.getReverse())
+      row = arith::SubIOp::create(b, loc, index(count - 1), row);
+    Value layer = base ? arith::AddIOp::create(b, loc, base, row) : row;
+    auto rowOf = [&](Value stacked, Value buf) {
+      auto type = cast<mrt::BufferType>(buf.getType());
+      bool local = chunked && locs.lookup(stacked).bySlot;
+      return mrt::SliceOp::create(
+          b, loc,
+          mrt::BufferType::get(ctx, type.getShape().drop_front(),
+                               type.getElementType()),
+          buf, local ? row : layer);
+    };
+    for (auto [i, arg] : llvm::enumerate(stack.getSliceArguments())) {
+      Value xs = stack.getXs()[i];
+      env[arg] = rowOf(xs, materialize(xs));
+    }
+    if (failed(lowerBlock(body, paramModule)))
+      return failure();
+    auto yield = cast<YieldOp>(body.getTerminator());
+    // Collected values first: they may read a carried buffer the carried
+    // updates overwrite.
+    for (auto [m, r] : llvm::enumerate(stack.getCollectedResults()))
+      mrt::CopyOp::create(b, loc, materialize(yield.getOperand(carried + m)),
+                          rowOf(r, materialize(r)));
+    for (unsigned k = 0; k < carried; ++k) {
+      Value v = yield.getOperand(k);
+      auto it = locs.find(v);
+      if (it != locs.end() && it->second.sym == carry[k])
+        continue;
+      mrt::CopyOp::create(b, loc, materialize(v),
+                          materialize(stack.getResult(k)));
+    }
   }
   env = std::move(saved);
+  if (chunked) {
+    auto send = scf::IfOp::create(b, loc, ends.sendOut, /*else=*/false);
+    if (failed(inBlock(send.thenBlock(), [&] {
+          mrt::SendOp::create(b, loc, materialize(stack.getResult(0)),
+                              ends.peerOut,
+                              FlatSymbolRefAttr::get(ctx, llmName),
+                              b.getStrArrayAttr({"pp"}),
+                              b.getI64IntegerAttr(ends.tag));
+          return success();
+        })))
+      return failure();
+  }
   return success();
 }
 
@@ -1022,11 +1217,78 @@ LogicalResult Lowering::lowerBlock(Block &block, StringRef paramModule) {
   return success();
 }
 
+LogicalResult Lowering::lowerPipedModule(mimo::ModuleOp m,
+                                         StringRef paramModule, bool forward) {
+  Block &block = m.getBodyBlock();
+  Operation *stack = forward ? fwdStack : bwdStack;
+  // Ops before the layer stack run on the first virtual stage (forward) or
+  // the last (backward), ops after it on the other end. Parameters,
+  // constants and the accumulation of the stacked parameters' gradients
+  // run on every stage.
+  auto everyStage = [&](Operation &op) {
+    if (op.getNumOperands() == 0)
+      return true;
+    auto g = dyn_cast<ParamGradOp>(&op);
+    return g && g.getGradient().getDefiningOp() == stack;
+  };
+  WalkResult outside = stack->walk([&](Operation *inner) -> WalkResult {
+    if (inner == stack)
+      return WalkResult::advance();
+    for (Value v : inner->getOperands()) {
+      Operation *def = v.getDefiningOp();
+      if (def && def->getBlock() == &block && !everyStage(*def))
+        return inner->emitError()
+               << "convert-mimo-to-mimort: a pipelined layer reads a value "
+                  "computed outside the stack on one stage only";
+    }
+    return WalkResult::advance();
+  });
+  if (outside.wasInterrupted())
+    return failure();
+  Value before = forward ? isFirstVs : isLastVs;
+  Value after = forward ? isLastVs : isFirstVs;
+  bool seen = false;
+  scf::IfOp open;
+  Value openCond;
+  for (Operation &op : block.without_terminator()) {
+    if (&op == stack) {
+      seen = true;
+      open = nullptr;
+      if (failed(lowerStack(cast<StackOp>(op), paramModule)))
+        return failure();
+      continue;
+    }
+    if (everyStage(op)) {
+      open = nullptr;
+      if (failed(lowerOp(&op, paramModule)))
+        return failure();
+      continue;
+    }
+    Value cond = seen ? after : before;
+    if (!open || openCond != cond) {
+      open = scf::IfOp::create(b, loc, cond, /*else=*/false);
+      openCond = cond;
+    }
+    if (failed(inBlock(open.thenBlock(),
+                       [&] { return lowerOp(&op, paramModule); })))
+      return failure();
+  }
+  return success();
+}
+
 LogicalResult Lowering::lowerModule(mimo::ModuleOp m, StringRef paramModule) {
   module = m.getSymName().str();
   counter = 0;
-  if (failed(lowerBlock(m.getBodyBlock(), paramModule)))
+  bool piped = pipelined() && chunk &&
+               (m.getBodyBlock().findAncestorOpInBlock(*fwdStack) ||
+                m.getBodyBlock().findAncestorOpInBlock(*bwdStack));
+  if (piped) {
+    if (failed(lowerPipedModule(m, paramModule,
+                                m.getKind() != ModuleKind::backward)))
+      return failure();
+  } else if (failed(lowerBlock(m.getBodyBlock(), paramModule))) {
     return failure();
+  }
   auto ret = cast<mimo::ReturnOp>(m.getBodyBlock().getTerminator());
   std::vector<Loc> r;
   for (Value v : ret.getOperands()) {
@@ -1281,7 +1543,13 @@ LogicalResult Lowering::lowerStep() {
   };
 
   scf::ForOp samples;
-  if (!bridged) {
+  Value localLoss, localCount;
+  if (pipelined()) {
+    if (failed(lowerSchedule(forward, backwardOf, runForward, runBackward,
+                             lossSym, countSym, seedSym, localLoss,
+                             localCount)))
+      return failure();
+  } else if (!bridged) {
     // One loop: each sample runs forward through every module, then
     // backward.
     samples = scf::ForOp::create(b, loc, index(0), index(localBatch), index(1),
@@ -1456,21 +1724,29 @@ LogicalResult Lowering::lowerStep() {
       overrides.clear();
     }
   }
+  if (samples) {
+    localLoss = samples.getResult(0);
+    localCount = samples.getResult(1);
+  }
   sample = Value();
   env.clear();
 
-  // Step totals over the LLM's data-parallel group.
+  // Step totals over the LLM's data-parallel group (and its pipeline
+  // stages: only the last one computes the loss).
   auto group = [&](StringRef sym, Value v) {
     Value buf = get(sym);
     mrt::FillOp::create(b, loc, buf, v);
+    SmallVector<StringRef> dims{"dp"};
+    if (pipelined())
+      dims.push_back("pp");
     mrt::AllReduceOp::create(
         b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), buf,
-        FlatSymbolRefAttr::get(ctx, llmName), b.getStrArrayAttr({"dp"}));
+        FlatSymbolRefAttr::get(ctx, llmName), b.getStrArrayAttr(dims));
     return mrt::ReadScalarOp::create(b, loc, f32Type, buf, i64Attr(0))
         .getResult();
   };
-  Value totalLoss = group(lossSym, samples.getResult(0));
-  Value totalCount = group(countSym, samples.getResult(1));
+  Value totalLoss = group(lossSym, localLoss);
+  Value totalCount = group(countSym, localCount);
   // Never divide by zero tokens.
   Value one = f32(1.0);
   Value tokens = arith::SelectOp::create(
@@ -1495,12 +1771,22 @@ LogicalResult Lowering::lowerStep() {
       return a.getValueAsDouble();
     return def;
   };
-  // Sum of squares: replicated gradients once; each module's tp-split
-  // gradients summed over its shards, which partition the full tensors.
+  // Sum of squares: gradients every rank of the module holds whole, once;
+  // the others summed over the dims that split them (tp shards partition
+  // the full tensors, pipeline stages the layers; a stage that does not
+  // run a parameter's ops holds a zero gradient).
+  auto splitDims = [&](const Param &p) {
+    SmallVector<StringRef> dims;
+    if (p.tpDim >= 0)
+      dims.push_back("tp");
+    if (ppOf.lookup(p.module) > 1)
+      dims.push_back("pp");
+    return dims;
+  };
   Value sumSq = get(sumSqSym);
   bool first = true;
   for (const Param &p : params)
-    if (p.tpDim < 0) {
+    if (splitDims(p).empty()) {
       kernel("sum_squares", {get(p.name + ".grad"), sumSq},
              {boolAttr(b, "accumulate", !first)});
       first = false;
@@ -1508,25 +1794,38 @@ LogicalResult Lowering::lowerStep() {
   if (first)
     mrt::FillOp::create(b, loc, sumSq, f32(0.0));
   Value ss = mrt::ReadScalarOp::create(b, loc, f32Type, sumSq, i64Attr(0));
-  // (module, its partial-sum buffer); params are grouped by module.
-  SmallVector<std::pair<std::string, std::string>> splitSumSq;
+  // (module, dims, its partial-sum buffer); params are grouped by module.
+  struct Partial {
+    std::string module;
+    SmallVector<StringRef> dims;
+    std::string sym;
+  };
+  SmallVector<Partial> partials;
   for (const Param &p : params) {
-    if (p.tpDim < 0)
+    SmallVector<StringRef> dims = splitDims(p);
+    if (dims.empty())
       continue;
-    bool fresh = splitSumSq.empty() || splitSumSq.back().first != p.module;
-    if (fresh)
-      splitSumSq.push_back(
-          {p.module, declare(("step.grad_sum_squares." + p.module).c_str(),
-                             mrt::BufferType::get(ctx, {1}, f32Type),
-                             mrt::MemoryCategory::Workspace)});
-    kernel("sum_squares", {get(p.name + ".grad"), get(splitSumSq.back().second)},
+    auto it = llvm::find_if(partials, [&](const Partial &q) {
+      return q.module == p.module && q.dims == dims;
+    });
+    bool fresh = it == partials.end();
+    if (fresh) {
+      std::string name = "step.grad_sum_squares." + p.module;
+      for (StringRef d : dims)
+        name += "." + d.str();
+      partials.push_back({p.module, dims,
+                          declare(name, mrt::BufferType::get(ctx, {1}, f32Type),
+                                  mrt::MemoryCategory::Workspace)});
+      it = std::prev(partials.end());
+    }
+    kernel("sum_squares", {get(p.name + ".grad"), get(it->sym)},
            {boolAttr(b, "accumulate", !fresh)});
   }
-  for (auto &[module, sym] : splitSumSq) {
-    Value part = get(sym);
+  for (const Partial &q : partials) {
+    Value part = get(q.sym);
     mrt::AllReduceOp::create(
         b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), part,
-        FlatSymbolRefAttr::get(ctx, module), b.getStrArrayAttr({"tp"}));
+        FlatSymbolRefAttr::get(ctx, q.module), b.getStrArrayAttr(q.dims));
     ss = arith::AddFOp::create(
         b, loc, ss,
         mrt::ReadScalarOp::create(b, loc, f32Type, part, i64Attr(0)));
@@ -1574,6 +1873,185 @@ LogicalResult Lowering::lowerStep() {
   return success();
 }
 
+LogicalResult Lowering::lowerSchedule(
+    ArrayRef<mimo::ModuleOp> forward,
+    llvm::StringMap<mimo::ModuleOp> &backwardOf,
+    function_ref<LogicalResult(mimo::ModuleOp)> runForward,
+    function_ref<LogicalResult(mimo::ModuleOp)> runBackward, StringRef lossSym,
+    StringRef countSym, StringRef seedSym, Value &localLoss,
+    Value &localCount) {
+  // The modules before the LLM run whole on its first stage (homogeneous
+  // layout, mimo-pipeline's mimo.pp_stage = 0).
+  mimo::ModuleOp llm = model.getLlm();
+  SmallVector<mimo::ModuleOp> firstStage;
+  for (mimo::ModuleOp m : forward) {
+    if (m == llm)
+      continue;
+    if (!m->hasAttr("mimo.pp_stage"))
+      return m.emitError()
+             << "convert-mimo-to-mimort: module '" << m.getSymName()
+             << "' is not placed on the LLM's first pipeline stage; a "
+                "pipelined LLM beside an encoder on its own grid is not "
+                "lowered yet";
+    firstStage.push_back(m);
+  }
+  mimo::ModuleOp llmBwd = backwardOf[llmName];
+  fwdStack = *llm.getBodyBlock().getOps<StackOp>().begin();
+  bwdStack = *llmBwd.getBodyBlock().getOps<StackOp>().begin();
+  // Values the backward reads from the forward, per in-flight microbatch.
+  for (mimo::ModuleOp m : forward)
+    for (Value v :
+         m.getBodyBlock().getTerminator()->getOperands())
+      slotted.insert(v);
+
+  Type f32Type = b.getF32Type();
+  Value lossAcc = get(lossSym), countAcc = get(countSym);
+  mrt::FillOp::create(b, loc, lossAcc, f32(0.0));
+  mrt::FillOp::create(b, loc, countAcc, f32(0.0));
+  int64_t P = pipe.stages, V = pipe.chunks, M = pipe.micro, R = pipe.ring;
+  int64_t total = M * V;
+  using Pred = arith::CmpIPredicate;
+  auto cmp = [&](Pred p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y).getResult();
+  };
+  auto sel = [&](Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y).getResult();
+  };
+  auto add = [&](Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  };
+  auto sub = [&](Value x, Value y) {
+    return arith::SubIOp::create(b, loc, x, y).getResult();
+  };
+  auto mul = [&](Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, index(y)).getResult();
+  };
+  auto div = [&](Value x, int64_t y) {
+    return arith::DivSIOp::create(b, loc, x, index(y)).getResult();
+  };
+  auto rem = [&](Value x, int64_t y) {
+    return arith::RemSIOp::create(b, loc, x, index(y)).getResult();
+  };
+  auto min = [&](Value x, Value y) { return sel(cmp(Pred::slt, x, y), x, y); };
+  Value stage = toIndex(mrt::GridCoordOp::create(
+      b, loc, b.getI64Type(), FlatSymbolRefAttr::get(ctx, llmName),
+      b.getStringAttr("pp")));
+  Value prev = toI64(rem(add(stage, index(P - 1)), P));
+  Value next = toI64(rem(add(stage, index(1)), P));
+  // Warmup forwards of stage s: P - 1 - s (1F1B); (P - 1 - s) * 2 +
+  // (V - 1) * P (interleaved, Megatron's schedule); at most all of them.
+  Value lag = sub(index(P - 1), stage);
+  Value warm = V == 1 ? lag : add(mul(lag, 2), index((V - 1) * P));
+  warm = min(warm, index(total));
+  // Action t of 2 * total: warmup forwards, then forward/backward pairs,
+  // then cooldown backwards.
+  auto loop = scf::ForOp::create(b, loc, index(0), index(2 * total), index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value t = loop.getInductionVar();
+  Value inWarm = cmp(Pred::slt, t, warm);
+  Value inCool = cmp(Pred::sge, t, sub(index(2 * total), warm));
+  Value u = sub(t, warm);
+  Value even = cmp(Pred::eq, rem(u, 2), index(0));
+  Value isF = arith::OrIOp::create(
+      b, loc, inWarm,
+      arith::AndIOp::create(
+          b, loc,
+          arith::XOrIOp::create(
+              b, loc, inCool,
+              arith::ConstantOp::create(b, loc, b.getBoolAttr(true))),
+          even));
+  Value kF = sel(inWarm, t, add(warm, div(u, 2)));
+  Value kB = sel(inCool, sub(t, index(total)), div(u, 2));
+  auto action = scf::IfOp::create(b, loc, isF, /*else=*/true);
+  auto setUp = [&](Value k, bool fwd) {
+    // Megatron's interleaved order: groups of P microbatches per chunk.
+    Value c = rem(div(k, P), V);
+    if (!fwd)
+      c = sub(index(V - 1), c);
+    Value j = add(mul(div(k, P * V), P), rem(k, P));
+    Value vs = add(mul(c, P), stage);
+    chunk = c;
+    sample = j;
+    slotIndex = add(mul(c, R), rem(j, R));
+    isFirstVs = cmp(Pred::eq, vs, index(0));
+    isLastVs = cmp(Pred::eq, vs, index(P * V - 1));
+    env.clear();
+  };
+  auto region = [&](Value cond, auto fn) -> LogicalResult {
+    auto op = scf::IfOp::create(b, loc, cond, /*else=*/false);
+    return inBlock(op.thenBlock(), fn);
+  };
+  LogicalResult fwdOk = inBlock(action.thenBlock(), [&]() -> LogicalResult {
+    setUp(kF, true);
+    if (failed(region(isFirstVs, [&]() -> LogicalResult {
+          for (mimo::ModuleOp m : firstStage)
+            if (failed(runForward(m)))
+              return failure();
+          return success();
+        })))
+      return failure();
+    ends = {isFirstVs, prev, arith::XOrIOp::create(
+                                 b, loc, isLastVs,
+                                 arith::ConstantOp::create(
+                                     b, loc, b.getBoolAttr(true))),
+            next, 0};
+    if (failed(runForward(llm)))
+      return failure();
+    // The loss and its token count, summed in microbatch order.
+    return region(isLastVs, [&]() -> LogicalResult {
+      auto &r = results[llmName];
+      Value loss = mrt::ReadScalarOp::create(b, loc, f32Type, viewOf(r[0]),
+                                             b.getI64IntegerAttr(0));
+      Value count =
+          mrt::ReadScalarOp::create(b, loc, b.getI32Type(), viewOf(r[1]),
+                                    b.getI64IntegerAttr(0));
+      auto accumulate = [&](Value acc, Value v) {
+        Value old = mrt::ReadScalarOp::create(b, loc, f32Type, acc,
+                                              b.getI64IntegerAttr(0));
+        mrt::FillOp::create(b, loc, acc,
+                            arith::AddFOp::create(b, loc, old, v));
+      };
+      accumulate(get(lossSym), loss);
+      accumulate(get(countSym),
+                 arith::SIToFPOp::create(b, loc, f32Type, count));
+      return success();
+    });
+  });
+  if (failed(fwdOk))
+    return failure();
+  LogicalResult bwdOk = inBlock(action.elseBlock(), [&]() -> LogicalResult {
+    setUp(kB, false);
+    if (failed(region(isLastVs, [&]() -> LogicalResult {
+          mrt::FillOp::create(b, loc, get(seedSym), f32(1.0));
+          return success();
+        })))
+      return failure();
+    ends = {isLastVs, next, arith::XOrIOp::create(
+                                b, loc, isFirstVs,
+                                arith::ConstantOp::create(
+                                    b, loc, b.getBoolAttr(true))),
+            prev, 1};
+    if (failed(runBackward(llm)))
+      return failure();
+    return region(isFirstVs, [&]() -> LogicalResult {
+      for (mimo::ModuleOp m : llvm::reverse(firstStage))
+        if (failed(runBackward(m)))
+          return failure();
+      return success();
+    });
+  });
+  if (failed(bwdOk))
+    return failure();
+  b.setInsertionPointAfter(loop);
+  chunk = slotIndex = isFirstVs = isLastVs = Value();
+  localLoss = mrt::ReadScalarOp::create(b, loc, f32Type, get(lossSym),
+                                        b.getI64IntegerAttr(0));
+  localCount = mrt::ReadScalarOp::create(b, loc, f32Type, get(countSym),
+                                         b.getI64IntegerAttr(0));
+  return success();
+}
+
 void Lowering::lowerInit() {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(top.getBody());
@@ -1594,43 +2072,85 @@ void Lowering::lowerInit() {
           b.getStringAttr(p.name), std,
           rowLength > 0 ? b.getI64IntegerAttr(rowLength) : IntegerAttr());
     };
-    ArrayRef<int64_t> local = p.type.getShape();
-    if (p.tpDim < 0 || kind != mrt::InitKind::Normal) {
-      init(buf, zeroOffset, 0);
-    } else {
-      // This rank holds slice [r * n, (r + 1) * n) of dim d (n = local
-      // size, r = tp rank) of the full tensor, whose row-major element
-      // indices number the RNG stream. View the local buffer as [A, n * B]
-      // (A: the dims before d, B: after): outer row a starts at full index
-      // a * (n * tp) * B + r * n * B.
-      int64_t d = p.tpDim, n = local[d], tp = tpOf.lookup(p.module);
+    Type elem = p.type.getElementType();
+    int64_t tp = tpOf.lookup(p.module);
+    // `view` (shape `local`) is this rank's part of a tensor whose RNG
+    // stream starts at `base`: all of it, or slice [r * n, (r + 1) * n) of
+    // dim d (n = local size, r = tp rank). View it as [A, n * B] (A: the
+    // dims before d, B: after): outer row a starts at full index
+    // base + a * (n * tp) * B + r * n * B.
+    auto initPart = [&](Value view, ArrayRef<int64_t> local, int64_t d,
+                        Value base) {
+      if (d < 0) {
+        init(view, base, 0);
+        return;
+      }
+      int64_t n = local[d];
       int64_t outer = 1, inner = 1;
       for (int64_t i = 0; i < d; ++i)
         outer *= local[i];
       for (int64_t i = d + 1; i < int64_t(local.size()); ++i)
         inner *= local[i];
-      Value start = arith::MulIOp::create(b, loc, tpRank(p.module),
-                                          i64(n * inner));
+      Value start =
+          arith::MulIOp::create(b, loc, tpRank(p.module), i64(n * inner));
+      if (base != zeroOffset)
+        start = arith::AddIOp::create(b, loc, base, start);
       if (inner == 1) {
         // Split on the last dim: rows of the full tensor's row length.
-        init(buf, start, n * tp);
-      } else {
-        Type elem = p.type.getElementType();
-        Value rows = mrt::ReshapeOp::create(
-            b, loc, mrt::BufferType::get(ctx, {outer, n * inner}, elem), buf);
-        auto loop =
-            scf::ForOp::create(b, loc, index(0), index(outer), index(1));
-        OpBuilder::InsertionGuard inner_(b);
-        b.setInsertionPointToStart(loop.getBody());
-        Value a = loop.getInductionVar();
-        Value row = mrt::SliceOp::create(
-            b, loc, mrt::BufferType::get(ctx, {n * inner}, elem), rows, a);
-        Value a64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), a);
-        Value offset = arith::AddIOp::create(
-            b, loc,
-            arith::MulIOp::create(b, loc, a64, i64(n * tp * inner)), start);
-        init(row, offset, 0);
+        init(view, start, n * tp);
+        return;
       }
+      Value rows = mrt::ReshapeOp::create(
+          b, loc, mrt::BufferType::get(ctx, {outer, n * inner}, elem), view);
+      auto loop = scf::ForOp::create(b, loc, index(0), index(outer), index(1));
+      OpBuilder::InsertionGuard inner_(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value a = loop.getInductionVar();
+      Value row = mrt::SliceOp::create(
+          b, loc, mrt::BufferType::get(ctx, {n * inner}, elem), rows, a);
+      Value offset = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, toI64(a), i64(n * tp * inner)), start);
+      init(row, offset, 0);
+    };
+    ArrayRef<int64_t> local = p.type.getShape();
+    if (kind != mrt::InitKind::Normal) {
+      init(buf, zeroOffset, 0);
+    } else if (p.ppDim != 0) {
+      initPart(buf, local, p.tpDim, zeroOffset);
+    } else {
+      // A stage's layers: local layer l is layer i of its chunk c, global
+      // layer (c * stages + s) * n + i (n layers per chunk, s the stage).
+      int64_t layerElems = 1;
+      for (int64_t e : local.drop_front())
+        layerElems *= e;
+      if (p.tpDim >= 0)
+        layerElems *= tp;
+      Value stage = mrt::GridCoordOp::create(
+          b, loc, b.getI64Type(), FlatSymbolRefAttr::get(ctx, p.module),
+          b.getStringAttr("pp"));
+      auto loop =
+          scf::ForOp::create(b, loc, index(0), index(local[0]), index(1));
+      OpBuilder::InsertionGuard inner_(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value l = toI64(loop.getInductionVar());
+      int64_t n = pipe.chunkLayers;
+      Value c = arith::DivSIOp::create(b, loc, l, i64(n));
+      Value i = arith::RemSIOp::create(b, loc, l, i64(n));
+      Value global = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc,
+              arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, c, i64(pipe.stages)),
+                  stage),
+              i64(n)),
+          i);
+      Value layer = mrt::SliceOp::create(
+          b, loc, mrt::BufferType::get(ctx, local.drop_front(), elem), buf,
+          loop.getInductionVar());
+      initPart(layer, local.drop_front(), p.tpDim - 1,
+               arith::MulIOp::create(b, loc, global, i64(layerElems)));
     }
     zero(get(p.name + ".m"));
     zero(get(p.name + ".v"));
@@ -1660,7 +2180,8 @@ LogicalResult Lowering::run() {
     if (m.getKind() != ModuleKind::backward) {
       usedNames.insert(m.getSymName());
       mrt::GridOp::create(b, loc, m.getSymName(),
-                          tpOf.lookup(m.getSymName()), 1, 1,
+                          tpOf.lookup(m.getSymName()), 1,
+                          ppOf.lookup(m.getSymName()),
                           dpOf.lookup(m.getSymName()), 0, world);
     }
   declPoint = model;
