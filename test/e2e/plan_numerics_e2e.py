@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Sharded trainers from a spec and a plan, checked against world 1.
 
-`mimoc build SPEC --plan PLAN` builds a trainer for each plan (data- and
-tensor-parallel grids, homogeneous and colocated layouts); `mimoc build SPEC`
-builds the world-1 trainer of the same spec. Each trains for a few steps on
-the same fixed pool of synthetic samples (data-, tensor- and
-pipeline-parallel grids, 1F1B and interleaved), the sharded ones under
+`mimoc build SPEC --plan PLAN` builds a trainer for each plan (data-,
+tensor- and pipeline-parallel grids, 1F1B and interleaved schedules,
+homogeneous and colocated layouts); `mimoc build SPEC` builds the world-1
+trainer of the same spec. Each trains for a few steps on the same fixed
+pool of synthetic samples, the sharded ones under
 `mpirun -np WORLD`, and saves a checkpoint at the end. Checks:
   - every step's loss matches world 1 within a relative 1e-5;
   - every rank's final parameters match world 1's within a relative 1e-5
