@@ -1,5 +1,6 @@
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-in.json --emit=mlir | FileCheck %s --check-prefix=FANIN
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-out.json --emit=mlir | FileCheck %s --check-prefix=FANOUT
+// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-llm-pp2.json --emit=mlir | FileCheck %s --check-prefix=PP
 //
 // Colocated plans whose modules differ in dp: the three-phase schedule and
 // the encoder-to-LLM bridge. Fan-in (encoder tp1 dp4, LLM tp2 dp2): each
@@ -57,3 +58,14 @@
 // FANOUT: mimort.kernel "merge_rows_forward"
 // FANOUT: mimort.all_gather %{{.*}}, %{{.*}} on @vision ["tp"] : !mimort.buffer<2x32x128xf32>, !mimort.buffer<2x2x32x128xf32>
 // FANOUT: mimort.get @bridge.enc_grad
+
+// With the LLM pipelined (encoder tp1 dp4, LLM tp1 pp2 dp2), the encoder
+// blocks of an LLM dp slot sit on its tp x pp group; the LLM's phase is the
+// 1F1B schedule, and the image-token gradients its first stage collects go
+// to the other stage before the encoder backward.
+// PP: mimort.grid @llm [tp = 1, cp = 1, pp = 2, dp = 2] ranks(0, 4)
+// PP: mimort.all_gather %{{.*}}, %{{.*}} on @llm ["tp", "pp"] : !mimort.buffer<2x32x128xf32>, !mimort.buffer<2x2x32x128xf32>
+// PP: mimort.grid_coord @llm "pp"
+// PP: mimort.recv
+// PP: mimort.send
+// PP: mimort.broadcast %{{.*}} on @llm ["pp"] root 0 : !mimort.buffer<4x32x128xf32>

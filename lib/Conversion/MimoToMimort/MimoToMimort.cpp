@@ -30,6 +30,8 @@
 
 #include <string>
 
+#include <functional>
+
 namespace mimo {
 #define GEN_PASS_DEF_CONVERTMIMOTOMIMORT
 #include "mimo/Conversion/Passes.h.inc"
@@ -224,6 +226,15 @@ private:
     Value hasInit, peerIn, sendOut, peerOut;
     int64_t tag = 0;
   } ends;
+  /// The colocated schedule's LLM phase: where the LLM's samples start in
+  /// the loaded block, whether the bridge buffer is indexed by microbatch
+  /// (fan-in) or by sample, and what the first stage does after each
+  /// backward (collect the image-token gradient).
+  struct ScheduleHooks {
+    Value sampleOffset;
+    bool bridgeByMicrobatch = false;
+    std::function<void(Value)> afterFirstBackward;
+  } schedule;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1544,7 +1555,7 @@ LogicalResult Lowering::lowerStep() {
 
   scf::ForOp samples;
   Value localLoss, localCount;
-  if (pipelined()) {
+  if (pipelined() && !bridged) {
     if (failed(lowerSchedule(forward, backwardOf, runForward, runBackward,
                              lossSym, countSym, seedSym, localLoss,
                              localCount)))
@@ -1588,6 +1599,12 @@ LogicalResult Lowering::lowerStep() {
     StringRef encName = enc.getSymName();
     int64_t dpEnc = dpOf.lookup(encName), dpLlm = dpOf.lookup(llmName);
     int64_t tpEnc = tpOf.lookup(encName), tpLlm = tpOf.lookup(llmName);
+    int64_t ppLlm = ppOf.lookup(llmName);
+    if (ppOf.lookup(encName) != 1)
+      return enc.emitError() << "convert-mimo-to-mimort: the colocated "
+                                "schedule runs the encoder unpipelined, got "
+                                "pp = "
+                             << ppOf.lookup(encName);
     int64_t bEnc = globalBatch / dpEnc, bLlm = globalBatch / dpLlm;
     auto outType = cast<RankedTensorType>(proj.getOutputTypes()[0]);
     SmallVector<int64_t> tokenShape(outType.getShape());
@@ -1656,19 +1673,44 @@ LogicalResult Lowering::lowerStep() {
     bool fanIn = dpEnc > dpLlm;
     Loc image{encOut, true, true};
     if (fanIn) {
-      // The LLM's tp group holds the encoder slots of its dp slot: gather
-      // them and keep one copy of each (every tpEnc-th member).
+      // The LLM's tp (x pp) group holds the encoder slots of its dp slot:
+      // gather them and keep one copy of each (every tpEnc-th member).
       std::string llmIn = declareBridge("llm_in", stacked(bLlm));
-      std::string gathered = declareBridge("gather_fwd", stacked(bEnc, tpLlm));
+      std::string gathered =
+          declareBridge("gather_fwd", stacked(bEnc, tpLlm * ppLlm));
+      SmallVector<StringRef> dims{"tp"};
+      if (ppLlm > 1)
+        dims.push_back("pp");
       mrt::AllGatherOp::create(b, loc, get(encOut), get(gathered),
                                FlatSymbolRefAttr::get(ctx, llmName),
-                               b.getStrArrayAttr({"tp"}));
+                               b.getStrArrayAttr(dims));
       pick(get(gathered), llmIn, dpEnc / dpLlm, bEnc, tpEnc);
       image = Loc{llmIn, true, true};
     }
     overrides[llm.getBodyBlock().getArgument(2)] = image;
 
     // Phase 2.
+    if (pipelined()) {
+      // The LLM's pipeline over its microbatches; the first stage collects
+      // the image-token gradients, which every stage then needs for the
+      // encoder backward (ARCHITECTURE.md: broadcast from LLM stage 0).
+      schedule.sampleOffset = offLlm;
+      schedule.bridgeByMicrobatch = fanIn;
+      schedule.afterFirstBackward = [&](Value j) {
+        mrt::CopyOp::create(b, loc,
+                            get(results[(llmName + "_grad").c_str()][0].sym),
+                            slot(get(llmGrad), j));
+      };
+      if (failed(lowerSchedule(forward, backwardOf, runForward, runBackward,
+                               lossSym, countSym, seedSym, localLoss,
+                               localCount)))
+        return failure();
+      schedule = {};
+      mrt::BroadcastOp::create(b, loc, get(llmGrad),
+                               FlatSymbolRefAttr::get(ctx, llmName),
+                               b.getStrArrayAttr({"pp"}),
+                               b.getI64IntegerAttr(0));
+    } else {
     samples = scf::ForOp::create(b, loc, index(0), index(bLlm), index(1),
                                  ValueRange{f32(0.0), f32(0.0)});
     {
@@ -1690,6 +1732,7 @@ LogicalResult Lowering::lowerStep() {
                           slot(get(llmGrad), j));
       scf::YieldOp::create(b, loc, totals);
     }
+    }
     overrides.clear();
     // Bridge backward.
     if (fanIn) {
@@ -1703,7 +1746,7 @@ LogicalResult Lowering::lowerStep() {
       mrt::AllGatherOp::create(b, loc, get(llmGrad), get(gathered),
                                FlatSymbolRefAttr::get(ctx, encName),
                                b.getStrArrayAttr({"tp"}));
-      pick(get(gathered), encGrad, dpLlm / dpEnc, bLlm, tpLlm);
+      pick(get(gathered), encGrad, dpLlm / dpEnc, bLlm, tpLlm * ppLlm);
     }
 
     // Phase 3.
@@ -1885,7 +1928,8 @@ LogicalResult Lowering::lowerSchedule(
   mimo::ModuleOp llm = model.getLlm();
   SmallVector<mimo::ModuleOp> firstStage;
   for (mimo::ModuleOp m : forward) {
-    if (m == llm)
+    // The colocated schedule runs the other modules in its own phases.
+    if (m == llm || bridged)
       continue;
     if (!m->hasAttr("mimo.pp_stage"))
       return m.emitError()
@@ -1899,10 +1943,11 @@ LogicalResult Lowering::lowerSchedule(
   fwdStack = *llm.getBodyBlock().getOps<StackOp>().begin();
   bwdStack = *llmBwd.getBodyBlock().getOps<StackOp>().begin();
   // Values the backward reads from the forward, per in-flight microbatch.
-  for (mimo::ModuleOp m : forward)
-    for (Value v :
-         m.getBodyBlock().getTerminator()->getOperands())
+  for (mimo::ModuleOp m : firstStage)
+    for (Value v : m.getBodyBlock().getTerminator()->getOperands())
       slotted.insert(v);
+  for (Value v : llm.getBodyBlock().getTerminator()->getOperands())
+    slotted.insert(v);
 
   Type f32Type = b.getF32Type();
   Value lossAcc = get(lossSym), countAcc = get(countSym);
@@ -1964,6 +2009,7 @@ LogicalResult Lowering::lowerSchedule(
   Value kF = sel(inWarm, t, add(warm, div(u, 2)));
   Value kB = sel(inCool, sub(t, index(total)), div(u, 2));
   auto action = scf::IfOp::create(b, loc, isF, /*else=*/true);
+  Value microbatch;
   auto setUp = [&](Value k, bool fwd) {
     // Megatron's interleaved order: groups of P microbatches per chunk.
     Value c = rem(div(k, P), V);
@@ -1972,7 +2018,9 @@ LogicalResult Lowering::lowerSchedule(
     Value j = add(mul(div(k, P * V), P), rem(k, P));
     Value vs = add(mul(c, P), stage);
     chunk = c;
-    sample = j;
+    microbatch = j;
+    sample = schedule.sampleOffset ? add(schedule.sampleOffset, j) : j;
+    bridgeSample = schedule.bridgeByMicrobatch ? j : sample;
     slotIndex = add(mul(c, R), rem(j, R));
     isFirstVs = cmp(Pred::eq, vs, index(0));
     isLastVs = cmp(Pred::eq, vs, index(P * V - 1));
@@ -2035,6 +2083,8 @@ LogicalResult Lowering::lowerSchedule(
     if (failed(runBackward(llm)))
       return failure();
     return region(isFirstVs, [&]() -> LogicalResult {
+      if (schedule.afterFirstBackward)
+        schedule.afterFirstBackward(microbatch);
       for (mimo::ModuleOp m : llvm::reverse(firstStage))
         if (failed(runBackward(m)))
           return failure();
