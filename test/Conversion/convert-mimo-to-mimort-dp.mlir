@@ -1,5 +1,6 @@
 // RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-dp4-homogeneous.json" --mimo-generate-backward --convert-mimo-to-mimort | FileCheck %s
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-dp4-colocated.json --emit=mlir | FileCheck %s
+// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-dp4-distributed-optimizer.json --emit=mlir | FileCheck %s --check-prefix=DISTOPT
 //
 // A data-parallel plan (tp = cp = pp = 1, dp = 4 for every module): every
 // module's grid spans the plan's world, each rank loads its block of
@@ -28,3 +29,17 @@
 // CHECK-NOT: mimort.kernel "adam_step"
 // CHECK: mimort.kernel "sum_squares"
 // CHECK: mimort.kernel "adam_step"
+
+// The distributed optimizer: each dp rank keeps a quarter of the Adam
+// states, reduce-scatters the summed gradient, updates its quarter of the
+// parameter and gathers the others'.
+// DISTOPT: mimort.buffer @llm.embed.weight params : !mimort.buffer<512x128xf32>
+// DISTOPT: mimort.buffer @llm.embed.weight.m optimizer : !mimort.buffer<16384xf32>
+// DISTOPT: mimort.buffer @llm.embed.weight.grad_shard grads : !mimort.buffer<16384xf32>
+// DISTOPT-LABEL: func.func @step
+// DISTOPT: mimort.reduce_scatter sum %{{.*}}, %{{.*}} on @llm ["dp"] : !mimort.buffer<65536xf32>, !mimort.buffer<16384xf32>
+// DISTOPT: %[[BLOCKS:.*]] = mimort.reshape %{{.*}} : !mimort.buffer<512x128xf32> -> !mimort.buffer<4x16384xf32>
+// DISTOPT: %[[DP:.*]] = mimort.grid_coord @llm "dp" : i64
+// DISTOPT: %[[MINE:.*]] = mimort.slice %[[BLOCKS]][%{{.*}}]
+// DISTOPT: mimort.kernel "adam_step"(%{{.*}}, %{{.*}}, %[[MINE]],
+// DISTOPT: mimort.all_gather %{{.*}}, %[[BLOCKS]] on @llm ["dp"] : !mimort.buffer<16384xf32>, !mimort.buffer<4x16384xf32>

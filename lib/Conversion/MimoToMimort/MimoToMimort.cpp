@@ -67,6 +67,10 @@ struct Param {
   /// The stacked layer dim split over the module's pipeline stages (-1:
   /// whole on every stage).
   int64_t ppDim = -1;
+  /// The distributed optimizer shards the Adam states and the update over
+  /// the module's dp ranks: each holds 1 / dp of the flattened tensor
+  /// (0: every rank updates the whole tensor).
+  int64_t shard = 0;
 };
 
 class Lowering {
@@ -546,9 +550,15 @@ LogicalResult Lowering::collectParams() {
       int64_t ppDim = -1;
       if (auto d = p->getAttrOfType<IntegerAttr>("mimo.pp_dim"))
         ppDim = d.getInt();
+      int64_t shard = 0;
+      auto par = m.getParallelAttr();
+      int64_t numel = type->getNumElements();
+      if (par && par.getDistributedOptimizer() && par.getDp() > 1 &&
+          numel % par.getDp() == 0)
+        shard = numel / par.getDp();
       params.push_back({name, m.getSymName().str(), *type, p.getInit(),
                         p.getStd() ? p.getStd()->convertToDouble() : 0.02,
-                        tpDim, ppDim});
+                        tpDim, ppDim, shard});
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
@@ -559,17 +569,29 @@ LogicalResult Lowering::collectParams() {
     bufferTypes[p.name] = p.type;
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(declPoint);
-    for (auto [suffix, cat] : {std::pair<StringRef, mrt::MemoryCategory>{
-                                   "", mrt::MemoryCategory::Params},
-                               {".grad", mrt::MemoryCategory::Grads},
-                               {".m", mrt::MemoryCategory::Optimizer},
-                               {".v", mrt::MemoryCategory::Optimizer}}) {
+    // With the distributed optimizer, the Adam states, the reduced
+    // gradient and the staging copy of the updated part are this rank's
+    // 1 / dp of the flattened tensor.
+    mrt::BufferType part =
+        p.shard ? mrt::BufferType::get(ctx, {p.shard}, p.type.getElementType())
+                : p.type;
+    SmallVector<std::tuple<StringRef, mrt::MemoryCategory, bool>> decls{
+        {"", mrt::MemoryCategory::Params, false},
+        {".grad", mrt::MemoryCategory::Grads, false},
+        {".m", mrt::MemoryCategory::Optimizer, true},
+        {".v", mrt::MemoryCategory::Optimizer, true}};
+    if (p.shard) {
+      decls.push_back({".grad_shard", mrt::MemoryCategory::Grads, true});
+      decls.push_back({".update", mrt::MemoryCategory::Workspace, true});
+    }
+    for (auto [suffix, cat, sharded] : decls) {
       std::string sym = p.name + suffix.str();
+      mrt::BufferType t = sharded && p.shard ? part : p.type;
       usedNames.insert(sym);
-      bufferTypes[sym] = p.type;
+      bufferTypes[sym] = t;
       mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
                             mrt::MemoryCategoryAttr::get(ctx, cat),
-                            TypeAttr::get(p.type));
+                            TypeAttr::get(t));
     }
   }
   return success();
@@ -1800,12 +1822,37 @@ LogicalResult Lowering::lowerStep() {
   // Gradients summed over each module's dp group: every rank then holds
   // world 1's gradient and takes the same update. World 1 has nothing to
   // sum.
-  for (const Param &p : params)
-    if (dpOf.lookup(p.module) > 1)
-      mrt::AllReduceOp::create(
+  // With the distributed optimizer each rank keeps only its part of the
+  // sum (the runtime's reduce-scatter adds in the all-reduce's rank order).
+  auto flat = [&](Value buf, ArrayRef<int64_t> shape) -> Value {
+    auto t = cast<mrt::BufferType>(buf.getType());
+    if (t.getShape() == shape)
+      return buf;
+    return mrt::ReshapeOp::create(
+               b, loc, mrt::BufferType::get(ctx, shape, t.getElementType()),
+               buf)
+        .getResult();
+  };
+  for (const Param &p : params) {
+    if (dpOf.lookup(p.module) == 1)
+      continue;
+    if (p.shard) {
+      mrt::ReduceScatterOp::create(
           b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
-          get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
+          flat(get(p.name + ".grad"), {p.type.getNumElements()}),
+          get(p.name + ".grad_shard"), FlatSymbolRefAttr::get(ctx, p.module),
           b.getStrArrayAttr({"dp"}));
+      continue;
+    }
+    mrt::AllReduceOp::create(
+        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
+        get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
+        b.getStrArrayAttr({"dp"}));
+  }
+  // The gradient the update reads: this rank's part, or the whole tensor.
+  auto gradOf = [&](const Param &p) {
+    return get(p.name + (p.shard ? ".grad_shard" : ".grad"));
+  };
 
   // Global gradient norm of the per-token loss, clip scale, Adam.
   DictionaryAttr opt = model.getOptimizer();
@@ -1824,13 +1871,15 @@ LogicalResult Lowering::lowerStep() {
       dims.push_back("tp");
     if (ppOf.lookup(p.module) > 1)
       dims.push_back("pp");
+    if (p.shard)
+      dims.push_back("dp");
     return dims;
   };
   Value sumSq = get(sumSqSym);
   bool first = true;
   for (const Param &p : params)
     if (splitDims(p).empty()) {
-      kernel("sum_squares", {get(p.name + ".grad"), sumSq},
+      kernel("sum_squares", {gradOf(p), sumSq},
              {boolAttr(b, "accumulate", !first)});
       first = false;
     }
@@ -1861,7 +1910,7 @@ LogicalResult Lowering::lowerStep() {
                                   mrt::MemoryCategory::Workspace)});
       it = std::prev(partials.end());
     }
-    kernel("sum_squares", {get(p.name + ".grad"), get(it->sym)},
+    kernel("sum_squares", {gradOf(p), get(it->sym)},
            {boolAttr(b, "accumulate", !fresh)});
   }
   for (const Partial &q : partials) {
@@ -1905,11 +1954,34 @@ LogicalResult Lowering::lowerStep() {
   {
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(update.thenBlock());
-    for (const Param &p : params)
+    for (const Param &p : params) {
+      if (!p.shard) {
+        kernel("adam_step",
+               {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
+                get(p.name + ".m"), get(p.name + ".v")},
+               {b.getNamedAttr("adam", adam)});
+        continue;
+      }
+      // Update this rank's part, then gather every rank's.
+      int64_t dpM = dpOf.lookup(p.module);
+      Value blocks = flat(get(p.name), {dpM, p.shard});
+      Value mine = mrt::SliceOp::create(
+          b, loc,
+          mrt::BufferType::get(ctx, {p.shard}, p.type.getElementType()),
+          blocks,
+          toIndex(mrt::GridCoordOp::create(
+              b, loc, b.getI64Type(), FlatSymbolRefAttr::get(ctx, p.module),
+              b.getStringAttr("dp"))));
       kernel("adam_step",
-             {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
+             {stepNo, gradScale, mine, get(p.name + ".grad_shard"),
               get(p.name + ".m"), get(p.name + ".v")},
              {b.getNamedAttr("adam", adam)});
+      Value staged = get(p.name + ".update");
+      mrt::CopyOp::create(b, loc, mine, staged);
+      mrt::AllGatherOp::create(b, loc, staged, blocks,
+                               FlatSymbolRefAttr::get(ctx, p.module),
+                               b.getStrArrayAttr({"dp"}));
+    }
   }
   func::ReturnOp::create(
       b, loc, ValueRange{arith::DivFOp::create(b, loc, totalLoss, tokens)});
