@@ -10,6 +10,8 @@
 #include "mimo/Dialect/Mimo/MimoProfile.h"
 #include "mimo/Transforms/Passes.h"
 
+#include "LocalShapes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -376,28 +378,11 @@ LogicalResult Partitioner::run() {
   }
   if (failed(retypeBlock(fwd.getBodyBlock())))
     return failure();
-  // The backward takes the output gradients, then the forward's residuals.
-  auto fwdResults = fwd.getFunctionType().getResults();
-  int64_t residuals = fwd.getResidualsAttr() ? fwd.getResidualsAttr().getInt() : 0;
-  unsigned outputs = fwdResults.size() - residuals;
-  Block &body = bwd.getBodyBlock();
-  unsigned grads = body.getNumArguments() - residuals;
-  for (int64_t i = 0; i < residuals; ++i)
-    body.getArgument(grads + i).setType(fwdResults[outputs + i]);
-  if (failed(retypeBlock(body)))
+  retypeResiduals(fwd, bwd);
+  if (failed(retypeBlock(bwd.getBodyBlock())))
     return failure();
   // Parameter gradients must now have the local shapes of their parameters.
-  llvm::StringMap<Type> paramTypes;
-  fwd.walk([&](ParamOp q) { paramTypes[q.getName()] = q.getType(); });
-  WalkResult r = bwd.walk([&](ParamGradOp g) -> WalkResult {
-    Type t = paramTypes.lookup(g.getName());
-    if (t && t != g.getGradient().getType())
-      return g.emitError() << "mimo-partition: gradient of '" << g.getName()
-                           << "' is " << g.getGradient().getType()
-                           << " but the local parameter is " << t;
-    return WalkResult::advance();
-  });
-  if (r.wasInterrupted())
+  if (failed(checkGradientTypes(fwd, bwd, "mimo-partition", "local parameter")))
     return failure();
   sumBeforeReducing(fwd.getBodyBlock());
   sumBeforeReducing(bwd.getBodyBlock());
@@ -410,12 +395,7 @@ struct MimoPartitionPass
     : public mimo::impl::MimoPartitionBase<MimoPartitionPass> {
   void runOnOperation() override {
     ModelOp model = getOperation();
-    llvm::StringMap<mimo::ModuleOp> backwardOf;
-    for (mimo::ModuleOp m : model.getModules())
-      if (m.getKind() == ModuleKind::backward && m.getInputsAttr() &&
-          m.getInputsAttr().size() == 1)
-        backwardOf[cast<SymbolRefAttr>(m.getInputsAttr()[0])
-                       .getRootReference()] = m;
+    llvm::StringMap<mimo::ModuleOp> backwardOf = backwardModules(model);
     // The model's FLOPs, before shapes become local (the trainer reports
     // model FLOPs per step).
     for (mimo::ModuleOp m : model.getModules()) {

@@ -12,6 +12,8 @@
 #include "mimo/Dialect/Mimo/MimoProfile.h"
 #include "mimo/Transforms/Passes.h"
 
+#include "LocalShapes.h"
+
 #include "llvm/ADT/StringMap.h"
 
 namespace mimo {
@@ -90,12 +92,7 @@ struct MimoPipelinePass : public mimo::impl::MimoPipelineBase<MimoPipelinePass> 
     MLIRContext *ctx = model.getContext();
     auto plan = model.getPlanAttr();
     int64_t virtualStages = plan ? plan.getVirtualStages() : 1;
-    llvm::StringMap<mimo::ModuleOp> backwardOf;
-    for (mimo::ModuleOp m : model.getModules())
-      if (m.getKind() == ModuleKind::backward && m.getInputsAttr() &&
-          m.getInputsAttr().size() == 1)
-        backwardOf[cast<SymbolRefAttr>(m.getInputsAttr()[0])
-                       .getRootReference()] = m;
+    llvm::StringMap<mimo::ModuleOp> backwardOf = backwardModules(model);
     auto i64 = [&](int64_t v) {
       return IntegerAttr::get(IntegerType::get(ctx, 64), v);
     };
@@ -167,30 +164,12 @@ struct MimoPipelinePass : public mimo::impl::MimoPipelineBase<MimoPipelinePass> 
         return signalPassFailure();
       updateType(m);
       // The backward reads the forward's residuals: the same local shapes.
-      auto fwdResults = m.getFunctionType().getResults();
-      int64_t residuals = m.getResidualsAttr() ? m.getResidualsAttr().getInt()
-                                               : 0;
-      unsigned outputs = fwdResults.size() - residuals;
-      Block &body = bwd.getBodyBlock();
-      unsigned grads = body.getNumArguments() - residuals;
-      for (int64_t i = 0; i < residuals; ++i)
-        body.getArgument(grads + i).setType(fwdResults[outputs + i]);
+      retypeResiduals(m, bwd);
       if (failed(shrink(bwdStack, local)))
         return signalPassFailure();
       updateType(bwd);
-      // Parameter gradients have the local shapes of their parameters.
-      llvm::StringMap<Type> paramTypes;
-      m.walk([&](ParamOp q) { paramTypes[q.getName()] = q.getType(); });
-      WalkResult r = bwd.walk([&](ParamGradOp g) -> WalkResult {
-        Type t = paramTypes.lookup(g.getName());
-        if (t && t != g.getGradient().getType())
-          return g.emitError()
-                 << "mimo-pipeline: gradient of '" << g.getName() << "' is "
-                 << g.getGradient().getType()
-                 << " but the stage's parameter is " << t;
-        return WalkResult::advance();
-      });
-      if (r.wasInterrupted())
+      if (failed(checkGradientTypes(m, bwd, "mimo-pipeline",
+                                    "stage's parameter")))
         return signalPassFailure();
       m->setAttr("mimo.pipeline",
                  DictionaryAttr::get(

@@ -2050,6 +2050,12 @@ LogicalResult Lowering::lowerSchedule(
     return arith::RemSIOp::create(b, loc, x, index(y)).getResult();
   };
   auto min = [&](Value x, Value y) { return sel(cmp(Pred::slt, x, y), x, y); };
+  auto notOf = [&](Value x) {
+    return arith::XOrIOp::create(
+               b, loc, x,
+               arith::ConstantOp::create(b, loc, b.getBoolAttr(true)))
+        .getResult();
+  };
   Value stage = toIndex(mrt::GridCoordOp::create(
       b, loc, b.getI64Type(), FlatSymbolRefAttr::get(ctx, llmName),
       b.getStringAttr("pp")));
@@ -2071,13 +2077,7 @@ LogicalResult Lowering::lowerSchedule(
   Value u = sub(t, warm);
   Value even = cmp(Pred::eq, rem(u, 2), index(0));
   Value isF = arith::OrIOp::create(
-      b, loc, inWarm,
-      arith::AndIOp::create(
-          b, loc,
-          arith::XOrIOp::create(
-              b, loc, inCool,
-              arith::ConstantOp::create(b, loc, b.getBoolAttr(true))),
-          even));
+      b, loc, inWarm, arith::AndIOp::create(b, loc, notOf(inCool), even));
   Value kF = sel(inWarm, t, add(warm, div(u, 2)));
   Value kB = sel(inCool, sub(t, index(total)), div(u, 2));
   auto action = scf::IfOp::create(b, loc, isF, /*else=*/true);
@@ -2111,11 +2111,7 @@ LogicalResult Lowering::lowerSchedule(
           return success();
         })))
       return failure();
-    ends = {isFirstVs, prev, arith::XOrIOp::create(
-                                 b, loc, isLastVs,
-                                 arith::ConstantOp::create(
-                                     b, loc, b.getBoolAttr(true))),
-            next, 0};
+    ends = {isFirstVs, prev, notOf(isLastVs), next, 0};
     if (failed(runForward(llm)))
       return failure();
     // The loss and its token count, summed in microbatch order.
@@ -2147,11 +2143,7 @@ LogicalResult Lowering::lowerSchedule(
           return success();
         })))
       return failure();
-    ends = {isLastVs, next, arith::XOrIOp::create(
-                                b, loc, isFirstVs,
-                                arith::ConstantOp::create(
-                                    b, loc, b.getBoolAttr(true))),
-            prev, 1};
+    ends = {isLastVs, next, notOf(isFirstVs), prev, 1};
     if (failed(runBackward(llm)))
       return failure();
     return region(isFirstVs, [&]() -> LogicalResult {
