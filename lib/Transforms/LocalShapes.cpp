@@ -11,8 +11,8 @@ llvm::StringMap<ModuleOp> backwardModules(ModelOp model) {
   for (ModuleOp m : model.getModules())
     if (m.getKind() == ModuleKind::backward && m.getInputsAttr() &&
         m.getInputsAttr().size() == 1)
-      backwardOf[cast<SymbolRefAttr>(m.getInputsAttr()[0])
-                     .getRootReference()] = m;
+      backwardOf[cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference()] =
+          m;
   return backwardOf;
 }
 

@@ -55,9 +55,9 @@ LogicalResult shrink(StackOp stack, int64_t local) {
     int64_t rows = cast<RankedTensorType>(xs.getType()).getDimSize(0);
     // (A residual argument may already have its local rows.)
     if (rows != count && rows != local)
-      return stack.emitError() << "mimo-pipeline: a stacked operand of type "
-                               << xs.getType() << " does not have " << count
-                               << " rows";
+      return stack.emitError()
+             << "mimo-pipeline: a stacked operand of type " << xs.getType()
+             << " does not have " << count << " rows";
     if (auto p = xs.getDefiningOp<ParamOp>()) {
       p.getResult().setType(withLeading(p.getType(), local));
       p->setAttr("mimo.pp_dim",
@@ -86,7 +86,8 @@ void updateType(mimo::ModuleOp m) {
       m.getContext(), body.getArgumentTypes(), ret.getOperandTypes())));
 }
 
-struct MimoPipelinePass : public mimo::impl::MimoPipelineBase<MimoPipelinePass> {
+struct MimoPipelinePass
+    : public mimo::impl::MimoPipelineBase<MimoPipelinePass> {
   void runOnOperation() override {
     ModelOp model = getOperation();
     MLIRContext *ctx = model.getContext();
@@ -132,9 +133,9 @@ struct MimoPipelinePass : public mimo::impl::MimoPipelineBase<MimoPipelinePass> 
         return signalPassFailure();
       int64_t layers = fwdStack.getCount();
       if (layers % (pp * virtualStages) != 0) {
-        m.emitError() << "mimo-pipeline: module '" << m.getSymName()
-                      << "' has " << layers << " layers, which pp = " << pp
-                      << " stages of " << virtualStages
+        m.emitError() << "mimo-pipeline: module '" << m.getSymName() << "' has "
+                      << layers << " layers, which pp = " << pp << " stages of "
+                      << virtualStages
                       << " virtual stage(s) each cannot split evenly";
         return signalPassFailure();
       }
@@ -148,17 +149,17 @@ struct MimoPipelinePass : public mimo::impl::MimoPipelineBase<MimoPipelinePass> 
         return signalPassFailure();
       }
       if (bwdStack.getCount() != layers) {
-        bwdStack.emitError() << "mimo-pipeline: the backward stack has "
-                             << bwdStack.getCount()
-                             << " layers, the forward " << layers;
+        bwdStack.emitError()
+            << "mimo-pipeline: the backward stack has " << bwdStack.getCount()
+            << " layers, the forward " << layers;
         return signalPassFailure();
       }
       // Model FLOPs before the layers become one stage's.
       if (!m->hasAttr("mimo.flops_per_sample"))
         m->setAttr("mimo.flops_per_sample",
-                   FloatAttr::get(Float64Type::get(ctx),
-                                  trainingFlopsPerSample(
-                                      m, model.getBytesPerElement())));
+                   FloatAttr::get(
+                       Float64Type::get(ctx),
+                       trainingFlopsPerSample(m, model.getBytesPerElement())));
       int64_t local = layers / pp;
       if (failed(shrink(fwdStack, local)))
         return signalPassFailure();
@@ -168,17 +169,16 @@ struct MimoPipelinePass : public mimo::impl::MimoPipelineBase<MimoPipelinePass> 
       if (failed(shrink(bwdStack, local)))
         return signalPassFailure();
       updateType(bwd);
-      if (failed(checkGradientTypes(m, bwd, "mimo-pipeline",
-                                    "stage's parameter")))
+      if (failed(
+              checkGradientTypes(m, bwd, "mimo-pipeline", "stage's parameter")))
         return signalPassFailure();
-      m->setAttr("mimo.pipeline",
-                 DictionaryAttr::get(
-                     ctx, {NamedAttribute(StringAttr::get(ctx, "layers"),
-                                          i64(layers)),
-                           NamedAttribute(StringAttr::get(ctx, "stages"),
-                                          i64(pp)),
-                           NamedAttribute(StringAttr::get(ctx, "virtual"),
-                                          i64(virtualStages))}));
+      m->setAttr(
+          "mimo.pipeline",
+          DictionaryAttr::get(
+              ctx, {NamedAttribute(StringAttr::get(ctx, "layers"), i64(layers)),
+                    NamedAttribute(StringAttr::get(ctx, "stages"), i64(pp)),
+                    NamedAttribute(StringAttr::get(ctx, "virtual"),
+                                   i64(virtualStages))}));
     }
   }
 };
