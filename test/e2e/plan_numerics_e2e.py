@@ -205,6 +205,11 @@ def main():
     p.add_argument("--workdir", required=True)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--samples", type=int, default=16)
+    p.add_argument("--identical", action="append", default=[],
+                   metavar="PLAN=BASE",
+                   help="plan PLAN (a recompute or offload variant) must "
+                        "train bit for bit like plan BASE (names without "
+                        ".json; both given with --plan)")
     a = p.parse_args()
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
@@ -230,6 +235,7 @@ def main():
     check(len(ref_params) > 0, f"world 1 saves {len(ref_params)} parameters")
 
     rows = []
+    trained = {}
     first_dp = None
     for plan in a.plan:
         with open(plan) as f:
@@ -251,6 +257,8 @@ def main():
         shards, meta = checkpoint_shards(save)
         check(meta.get("world_size") == world and len(shards) == world,
               f"{name}: the checkpoint has {world} rank shards")
+        trained[name] = (got, [params_of(read_safetensors(s))
+                               for s in shards])
         model_diff = weight_diff = element_diff = noise_diff = 0.0
         worst_tensor = ""
         noise = sorted(n for n, (_, t) in ref_params.items()
@@ -291,6 +299,28 @@ def main():
         rows.append((name, world, loss_diff, model_diff, weight_diff,
                      element_diff))
 
+    # Variants that change where values live, not what is computed.
+    same_rows = []
+    for pair in a.identical:
+        name, _, base = pair.partition("=")
+        check(name in trained and base in trained,
+              f"--identical {pair}: both plans trained")
+        got, shards = trained[name]
+        base_got, base_shards = trained[base]
+        check(got == base_got,
+              f"{name}: every step's loss bit-identical to {base}")
+        worst = 0.0
+        for params, ref in zip(shards, base_shards):
+            check(sorted(params) == sorted(ref),
+                  f"{name}: saves the parameters of {base}")
+            for n, (_, t) in params.items():
+                worst = max([worst] + [abs(x - y)
+                                       for x, y in zip(t, ref[n][1])])
+        check(worst == 0.0,
+              f"{name}: final weights of every rank bit-identical to {base} "
+              f"(max |diff| {worst:.2e})")
+        same_rows.append((name, base, worst))
+
     # Too few ranks for a world-4 trainer.
     exe, world = first_dp
     wrong = max(1, world // 2)
@@ -304,12 +334,17 @@ def main():
               f"but the job has {wrong} ranks" in err, f"rank {rank} says why")
 
     print()
-    print(f"{'plan':<24} {'world':>5} {'max rel loss diff':>18} "
+    print(f"{'plan':<32} {'world':>5} {'max rel loss diff':>18} "
           f"{'max rel weight diff':>20} {'worst tensor':>13} "
           f"{'(element-wise)':>15}")
     for name, world, ld, md, wd, ed in rows:
-        print(f"{name:<24} {world:>5} {ld:>18.2e} {md:>20.2e} {wd:>13.2e} "
+        print(f"{name:<32} {world:>5} {ld:>18.2e} {md:>20.2e} {wd:>13.2e} "
               f"{ed:>15.2e}")
+    if same_rows:
+        print()
+        print(f"{'plan':<30} {'same as':<24} {'max |weight diff|':>18}")
+        for name, base, worst in same_rows:
+            print(f"{name:<30} {base:<24} {worst:>18.2e}")
     print(f"\nall checks passed in {time.time() - start:.1f} s")
     return 0
 

@@ -127,6 +127,7 @@ int runBuild() {
   pm.addNestedPass<ModelOp>(createMimoGenerateBackward());
   pm.addNestedPass<ModelOp>(createMimoPartition());
   pm.addNestedPass<ModelOp>(createMimoPipeline());
+  pm.addNestedPass<ModelOp>(createMimoApplyRecompute());
   ConvertMimoToMimortOptions lowerOptions;
   lowerOptions.dataSamples = dataSamples;
   pm.addPass(createConvertMimoToMimort(lowerOptions));

@@ -660,6 +660,48 @@ LogicalResult StackOp::verifyRegions() {
 }
 
 //===----------------------------------------------------------------------===//
+// RecomputeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RecomputeOp::verify() {
+  std::optional<int64_t> layers = getLayers();
+  if (!layers) {
+    if (!getSaved().empty())
+      return emitOpError() << "saved values are only read with `layers`; "
+                              "without it every layer recomputes";
+    return success();
+  }
+  auto stack = cast<StackOp>((*this)->getParentOp());
+  if (*layers < 1 || *layers > stack.getCount())
+    return emitOpError() << "layers must be in [1, " << stack.getCount()
+                         << "] (the enclosing stack's count), got " << *layers;
+  if (TypeRange(getSaved().getTypes()) != TypeRange(getResultTypes()))
+    return emitOpError() << "saved values "
+                         << typesToString(getSaved().getTypes())
+                         << " must match the results "
+                         << typesToString(getResultTypes());
+  return success();
+}
+
+LogicalResult RecomputeOp::verifyRegions() {
+  Block &body = getBodyBlock();
+  if (TypeRange(body.getArgumentTypes()) != TypeRange(getInputs().getTypes()))
+    return emitOpError() << "region arguments "
+                         << typesToString(body.getArgumentTypes())
+                         << " must match the inputs "
+                         << typesToString(getInputs().getTypes());
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError() << "region must end in mimo.yield";
+  if (TypeRange(yield.getOperandTypes()) != TypeRange(getResultTypes()))
+    return yield.emitOpError()
+           << "yields " << typesToString(yield.getOperandTypes())
+           << " but the recompute region returns "
+           << typesToString(getResultTypes());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ParamOp
 //===----------------------------------------------------------------------===//
 
@@ -696,8 +738,19 @@ static TpSplit tpSplitOfUses(Value value) {
       return emb.getParallel();
     if (auto stack = dyn_cast<StackOp>(user)) {
       unsigned index = use.getOperandNumber();
-      if (index >= stack.getNumCarried())
-        return tpSplitOfUses(stack.getBodyBlock().getArgument(index));
+      if (index >= stack.getNumCarried()) {
+        TpSplit s = tpSplitOfUses(stack.getBodyBlock().getArgument(index));
+        if (s != TpSplit::none)
+          return s;
+      }
+    }
+    if (auto rc = dyn_cast<RecomputeOp>(user)) {
+      unsigned index = use.getOperandNumber();
+      if (index < rc.getInputs().size()) {
+        TpSplit s = tpSplitOfUses(rc.getBodyBlock().getArgument(index));
+        if (s != TpSplit::none)
+          return s;
+      }
     }
   }
   return TpSplit::none;

@@ -133,4 +133,34 @@ def MimoPipeline : Pass<"mimo-pipeline", "::mimo::ModelOp"> {
   }];
 }
 
+def MimoApplyRecompute : Pass<"mimo-apply-recompute", "::mimo::ModelOp"> {
+  let summary = "Re-run forward layer ops in the backward instead of keeping their values";
+  let description = [{
+    Runs after `mimo-generate-backward` (and `mimo-partition`,
+    `mimo-pipeline`: it clones the rank's part of a layer, collectives
+    included, and counts layers per pipeline stage). For every forward module
+    whose `#mimo.parallel` asks for recompute, the values its layer stack
+    keeps for the backward are rebuilt inside the backward stack by a
+    `mimo.recompute` region of cloned forward ops:
+
+    - `full`: every kept layer value but the layer input (the checkpoint,
+      collected if the forward did not keep it already) is dropped from the
+      forward's residuals and recomputed from the input and the layer's
+      parameters;
+    - `layers(N)`: the same for the first N layers of the stack (of each
+      stage); the other layers still read what the forward kept, which the
+      forward stack stores for rows N.. only (`mimo.kept_from`);
+    - `selective`: attention's output and log-sum-exp are recomputed from
+      the kept q, k and v (the attention core).
+
+    Re-running the same ops on the same inputs gives bit-identical values.
+    Modules without a layer stack (a projector) keep their values. The
+    module gets `mimo.recomputed`.
+
+    ```
+    mimo-opt model.mlir --mimo-generate-backward --mimo-apply-recompute
+    ```
+  }];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD

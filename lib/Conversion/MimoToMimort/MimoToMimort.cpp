@@ -28,9 +28,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
-#include <string>
-
 #include <functional>
+#include <set>
+#include <string>
 
 namespace mimo {
 #define GEN_PASS_DEF_CONVERTMIMOTOMIMORT
@@ -53,6 +53,10 @@ struct Loc {
   /// A forward value the backward reads under a pipeline schedule: one
   /// slot per in-flight microbatch, sliced by the current slot.
   bool bySlot = false;
+  /// A layer stack's collected value kept for rows `rowFrom`.. only (the
+  /// backward recomputes the first rows, mimo-apply-recompute's
+  /// `mimo.kept_from`): row r lives at r - rowFrom.
+  int64_t rowFrom = 0;
 };
 
 /// One parameter of a forward module and its buffers.
@@ -132,6 +136,7 @@ private:
   LogicalResult lowerBlock(Block &block, StringRef paramModule);
   LogicalResult lowerOp(Operation *op, StringRef paramModule);
   LogicalResult lowerStack(StackOp stack, StringRef paramModule);
+  LogicalResult lowerRecompute(RecomputeOp rc, StringRef paramModule);
   LogicalResult lowerPipedModule(mimo::ModuleOp m, StringRef paramModule,
                                  bool forward);
   /// Runs `fn` with the builder at the start of `block` and the value views
@@ -217,6 +222,10 @@ private:
   /// Forward values the backward reads: kept per in-flight microbatch.
   llvm::DenseSet<Value> slotted;
   Value slotIndex; ///< the current microbatch's slot
+  /// The layer (in forward order, within the stage) of the stack body being
+  /// lowered, and the rows the next collected value keeps (declareFor).
+  Value stackLayer;
+  int64_t keptFrom = 0;
   Value chunk;     ///< the current chunk of this rank's layers
   /// Whether this rank runs the first / last virtual stage of the pipeline
   /// for the current chunk.
@@ -304,8 +313,13 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
       shape[1] = pipe.chunkLayers;
     *type = mrt::BufferType::get(ctx, shape, type->getElementType());
   }
+  if (keptFrom > 0) {
+    SmallVector<int64_t> shape(type->getShape());
+    shape[bySlot ? 1 : 0] -= keptFrom;
+    *type = mrt::BufferType::get(ctx, shape, type->getElementType());
+  }
   std::string sym = declare(name, *type, mrt::MemoryCategory::Activations);
-  locs[v] = Loc{sym, false, false, bySlot};
+  locs[v] = Loc{sym, false, false, bySlot, keptFrom};
   return sym;
 }
 
@@ -450,6 +464,12 @@ LogicalResult Lowering::checkPlan() {
                                  : (stages - 1) * 2 + (chunks - 1) * stages;
       pipe.ring = std::min(pipe.micro, warm + 1);
     }
+    if (p.getRecompute() != RecomputeKind::none &&
+        !m->hasAttr("mimo.recomputed"))
+      return m.emitError()
+             << "convert-mimo-to-mimort: module '" << m.getSymName()
+             << "' plans recompute = " << stringifyRecomputeKind(p.getRecompute())
+             << " but nothing applied it; run mimo-apply-recompute first";
     if (tp > 1 && !m->hasAttr("mimo.partitioned"))
       return m.emitError()
              << "convert-mimo-to-mimort: module '" << m.getSymName()
@@ -627,6 +647,8 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     return success();
   };
 
+  if (auto rc = dyn_cast<RecomputeOp>(op))
+    return lowerRecompute(rc, paramModule);
   if (auto p = dyn_cast<ParamOp>(op)) {
     std::string name = (paramModule + "." + p.getName()).str();
     if (!paramIndex.count(name))
@@ -1179,9 +1201,25 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
         })))
       return failure();
   }
-  for (auto [m, r] : llvm::enumerate(stack.getCollectedResults()))
-    if (failed(declareFor(r, ("stack" + Twine(id) + ".ys" + Twine(m)).str())))
+  // Rows the forward keeps of each collected value (mimo-apply-recompute's
+  // N-layer recompute): the buffer holds rows N.. only, except under the
+  // interleaved schedule, where a chunk's rows are not the stage's first.
+  SmallVector<int64_t> keptRows(stack.getCollectedResults().size(), 0);
+  if (auto from = stack->getAttrOfType<DenseI64ArrayAttr>("mimo.kept_from")) {
+    if (from.size() != keptRows.size())
+      return stack.emitError() << "convert-mimo-to-mimort: mimo.kept_from has "
+                               << from.size() << " entries for "
+                               << keptRows.size() << " collected values";
+    keptRows.assign(from.asArrayRef().begin(), from.asArrayRef().end());
+  }
+  bool shrinkKept = !(chunked && pipe.chunks > 1);
+  for (auto [m, r] : llvm::enumerate(stack.getCollectedResults())) {
+    keptFrom = shrinkKept ? keptRows[m] : 0;
+    auto sym = declareFor(r, ("stack" + Twine(id) + ".ys" + Twine(m)).str());
+    keptFrom = 0;
+    if (failed(sym))
       return failure();
+  }
   Value base;
   if (chunked)
     base = arith::MulIOp::create(b, loc, chunk, index(pipe.chunkLayers));
@@ -1197,14 +1235,26 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
     if (stack.getReverse())
       row = arith::SubIOp::create(b, loc, index(count - 1), row);
     Value layer = base ? arith::AddIOp::create(b, loc, base, row) : row;
+    Value outerLayer = stackLayer;
+    stackLayer = layer;
     auto rowOf = [&](Value stacked, Value buf) {
       auto type = cast<mrt::BufferType>(buf.getType());
-      bool local = chunked && locs.lookup(stacked).bySlot;
+      Loc where = locs.lookup(stacked);
+      bool local = chunked && where.bySlot;
+      Value i = local ? row : layer;
+      if (where.rowFrom > 0) {
+        // Rows below rowFrom are not kept (and not read): clamp to row 0.
+        Value from = index(where.rowFrom);
+        Value kept = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                           i, from);
+        i = arith::SelectOp::create(
+            b, loc, kept, arith::SubIOp::create(b, loc, i, from), index(0));
+      }
       return mrt::SliceOp::create(
           b, loc,
           mrt::BufferType::get(ctx, type.getShape().drop_front(),
                                type.getElementType()),
-          buf, local ? row : layer);
+          buf, i);
     };
     for (auto [i, arg] : llvm::enumerate(stack.getSliceArguments())) {
       Value xs = stack.getXs()[i];
@@ -1215,9 +1265,27 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
     auto yield = cast<YieldOp>(body.getTerminator());
     // Collected values first: they may read a carried buffer the carried
     // updates overwrite.
-    for (auto [m, r] : llvm::enumerate(stack.getCollectedResults()))
-      mrt::CopyOp::create(b, loc, materialize(yield.getOperand(carried + m)),
-                          rowOf(r, materialize(r)));
+    // (Values kept from row N on are written by the layers from N on.)
+    std::set<int64_t> froms(keptRows.begin(), keptRows.end());
+    for (int64_t from : froms) {
+      auto write = [&] {
+        for (auto [m, r] : llvm::enumerate(stack.getCollectedResults()))
+          if (keptRows[m] == from)
+            mrt::CopyOp::create(b, loc,
+                                materialize(yield.getOperand(carried + m)),
+                                rowOf(r, materialize(r)));
+        return success();
+      };
+      if (from == 0) {
+        (void)write();
+        continue;
+      }
+      Value keep = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                         layer, index(from));
+      auto branch = scf::IfOp::create(b, loc, keep, /*else=*/false);
+      if (failed(inBlock(branch.thenBlock(), write)))
+        return failure();
+    }
     for (unsigned k = 0; k < carried; ++k) {
       Value v = yield.getOperand(k);
       auto it = locs.find(v);
@@ -1226,6 +1294,7 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
       mrt::CopyOp::create(b, loc, materialize(v),
                           materialize(stack.getResult(k)));
     }
+    stackLayer = outerLayer;
   }
   env = std::move(saved);
   if (chunked) {
@@ -1241,6 +1310,52 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
       return failure();
   }
   return success();
+}
+
+LogicalResult Lowering::lowerRecompute(RecomputeOp rc, StringRef paramModule) {
+  if (!stackLayer)
+    return rc.emitError() << "convert-mimo-to-mimort: mimo.recompute outside "
+                             "a layer stack";
+  Block &body = rc.getBodyBlock();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (auto [arg, in] : llvm::zip(body.getArguments(), rc.getInputs()))
+    env[arg] = materialize(in);
+  std::optional<int64_t> layers = rc.getLayers();
+  if (!layers) {
+    // Every layer: the region's ops run in place, its results are theirs.
+    if (failed(lowerBlock(body, paramModule)))
+      return failure();
+    for (auto [r, y] : llvm::zip(rc.getResults(), yield.getOperands())) {
+      env[r] = materialize(y);
+      auto it = locs.find(y);
+      if (it != locs.end())
+        locs[r] = it->second;
+    }
+    return success();
+  }
+  // The first N layers recompute, the others copy what the forward kept.
+  SmallVector<Value> outs;
+  for (Value r : rc.getResults()) {
+    if (failed(declareFor(r)))
+      return failure();
+    outs.push_back(materialize(r));
+  }
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                      stackLayer, index(*layers));
+  auto branch = scf::IfOp::create(b, loc, first, /*else=*/true);
+  if (failed(inBlock(branch.thenBlock(), [&]() -> LogicalResult {
+        if (failed(lowerBlock(body, paramModule)))
+          return failure();
+        for (auto [y, o] : llvm::zip(yield.getOperands(), outs))
+          mrt::CopyOp::create(b, loc, materialize(y), o);
+        return success();
+      })))
+    return failure();
+  return inBlock(branch.elseBlock(), [&] {
+    for (auto [s, o] : llvm::zip(rc.getSaved(), outs))
+      mrt::CopyOp::create(b, loc, materialize(s), o);
+    return success();
+  });
 }
 
 LogicalResult Lowering::lowerBlock(Block &block, StringRef paramModule) {

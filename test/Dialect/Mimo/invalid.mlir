@@ -1366,3 +1366,91 @@ func.func @f(%x: tensor<8x16xf32>, %i: tensor<8xi32>, %s: tensor<f32>) {
   %dl = mimo.cross_entropy_grad %x, %i, %s : (tensor<8x16xf32>, tensor<8xi32>, tensor<f32>) -> tensor<8x8xf32>
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  // expected-error @+1 {{expects parent op 'mimo.stack'}}
+  %r = mimo.recompute(%x : tensor<8x16xf32>) : tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    mimo.yield %a : tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %h = mimo.stack 2 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    // expected-error @+1 {{saved values are only read with `layers`; without it every layer recomputes}}
+    %r = mimo.recompute(%a : tensor<8x16xf32>) saved(%a : tensor<8x16xf32>) : tensor<8x16xf32> {
+    ^bb0(%b: tensor<8x16xf32>):
+      mimo.yield %b : tensor<8x16xf32>
+    }
+    mimo.yield %r : tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %h = mimo.stack 2 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    // expected-error @+1 {{layers must be in [1, 2] (the enclosing stack's count), got 3}}
+    %r = mimo.recompute layers 3 (%a : tensor<8x16xf32>) saved(%a : tensor<8x16xf32>) : tensor<8x16xf32> {
+    ^bb0(%b: tensor<8x16xf32>):
+      mimo.yield %b : tensor<8x16xf32>
+    }
+    mimo.yield %r : tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %h = mimo.stack 2 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    // expected-error @+1 {{saved values () must match the results (tensor<8x16xf32>)}}
+    %r = mimo.recompute layers 1 (%a : tensor<8x16xf32>) : tensor<8x16xf32> {
+    ^bb0(%b: tensor<8x16xf32>):
+      mimo.yield %b : tensor<8x16xf32>
+    }
+    mimo.yield %r : tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %h = mimo.stack 2 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    // expected-error @+1 {{region arguments (tensor<8x8xf32>) must match the inputs (tensor<8x16xf32>)}}
+    %r = mimo.recompute(%a : tensor<8x16xf32>) : tensor<8x16xf32> {
+    ^bb0(%b: tensor<8x8xf32>):
+      %c = mimo.param "c" : tensor<8x16xf32>
+      mimo.yield %c : tensor<8x16xf32>
+    }
+    mimo.yield %r : tensor<8x16xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<8x16xf32>) {
+  %h = mimo.stack 2 (%x) : tensor<8x16xf32> -> tensor<8x16xf32> {
+  ^bb0(%a: tensor<8x16xf32>):
+    %r = mimo.recompute(%a : tensor<8x16xf32>) : tensor<8x16xf32> {
+    ^bb0(%b: tensor<8x16xf32>):
+      %g = mimo.param "g" : tensor<16xf32>
+      // expected-error @+1 {{yields (tensor<16xf32>) but the recompute region returns (tensor<8x16xf32>)}}
+      mimo.yield %g : tensor<16xf32>
+    }
+    mimo.yield %r : tensor<8x16xf32>
+  }
+  return
+}

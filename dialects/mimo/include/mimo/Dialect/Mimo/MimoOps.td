@@ -181,11 +181,55 @@ def Mimo_StackOp : Mimo_Op<"stack", [AttrSizedOperandSegments,
 }
 
 def Mimo_YieldOp : Mimo_Op<"yield", [Pure, Terminator, ReturnLike,
-    HasParent<"StackOp">]> {
-  let summary = "results of one layer of a stack";
+    ParentOneOf<["StackOp", "RecomputeOp"]>]> {
+  let summary = "results of one layer of a stack, or of a recompute region";
   let arguments = (ins Variadic<AnyType>:$operands);
   let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
   let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
+}
+
+def Mimo_RecomputeOp : Mimo_Op<"recompute", [AttrSizedOperandSegments,
+    IsolatedFromAbove, HasParent<"StackOp">, RecursiveMemoryEffects]> {
+  let summary = "forward values a backward layer re-runs instead of reading";
+  let description = [{
+    Inside a backward stack's layer: the forward ops of one layer, cloned by
+    `mimo-apply-recompute`, that rebuild values the forward would otherwise
+    have kept for the backward. The region is isolated: `inputs` are what it
+    reads (the kept layer input, the layer's parameter slices, kept values
+    such as attention's q, k and v for selective recompute); the yielded
+    values are the results.
+
+    With `layers = N` the region runs only for the first N layers of the
+    stack (in forward order, counted from the first layer the stack holds);
+    the other layers take their results from `saved`, the values the forward
+    kept for those layers. Without `layers` every layer recomputes and
+    `saved` is empty.
+
+    ```mlir
+    %ln, %h = mimo.recompute (%x, %gamma, %w : tensor<8x16xf32>, tensor<16xf32>,
+        tensor<16x32xf32>) : tensor<8x16xf32>, tensor<8x32xf32> {
+    ^bb0(%x0: tensor<8x16xf32>, %g0: tensor<16xf32>, %w0: tensor<16x32xf32>):
+      %n = mimo.rms_norm %x0, %g0 : ...
+      %y = mimo.linear %n, %w0 : ...
+      mimo.yield %n, %y : tensor<8x16xf32>, tensor<8x32xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs,
+                       Variadic<AnyRankedTensor>:$saved,
+                       OptionalAttr<I64Attr>:$layers);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    (`layers` $layers^)? `(` $inputs `:` type($inputs) `)`
+    (`saved` `(` $saved^ `:` type($saved) `)`)? attr-dict `:` type($results)
+    $body
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    mlir::Block &getBodyBlock() { return getBody().front(); }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
