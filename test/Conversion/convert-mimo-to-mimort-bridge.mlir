@@ -1,6 +1,8 @@
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-in.json --emit=mlir | FileCheck %s --check-prefix=FANIN
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-out.json --emit=mlir | FileCheck %s --check-prefix=FANOUT
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-llm-pp2.json --emit=mlir | FileCheck %s --check-prefix=PP
+// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-in-offload.json --emit=mlir | FileCheck %s --check-prefix=OFFLOAD
+// RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-colocated-fan-in-offload.json" --mimo-generate-backward --mimo-partition --mimo-apply-recompute | not mimo-opt --convert-mimo-to-mimort 2>&1 | FileCheck %s --check-prefix=UNRESOLVED
 //
 // Colocated plans whose modules differ in dp: the three-phase schedule and
 // the encoder-to-LLM bridge. Fan-in (encoder tp1 dp4, LLM tp2 dp2): each
@@ -36,9 +38,10 @@
 // FANIN: mimort.grid_coord @vision "dp"
 // FANIN: mimort.reshape %{{.*}} : !mimort.buffer<4x32x128xf32> -> !mimort.buffer<2x2x32x128xf32>
 // FANIN: mimort.get @bridge.enc_grad
-// Phase 3: the encoder forward again, then its backward.
+// Phase 3: the encoder's backward from what phase 1 kept for the sample
+// (no forward again).
 // FANIN: scf.for
-// FANIN: mimort.kernel "patch_embed_forward"
+// FANIN-NOT: mimort.kernel "patch_embed_forward"
 // FANIN: mimort.get @bridge.enc_grad
 // FANIN: mimort.kernel "patch_embed_backward"
 // FANIN-NOT: scf.for
@@ -69,3 +72,31 @@
 // PP: mimort.recv
 // PP: mimort.send
 // PP: mimort.broadcast %{{.*}} on @llm ["pp"] root 0 : !mimort.buffer<4x32x128xf32>
+
+// Offload (tiny-colocated-fan-in-offload.json): the encoder keeps its layer
+// inputs (full recompute) per encoder sample from phase 1 to phase 3, on the
+// host during the LLM phase with its parameters and gradient buffers; the
+// Adam moments of both modules are on the host through forward and
+// backward.
+// OFFLOAD: mimort.buffer @vision.stack2.ys0 activations : !mimort.buffer<2x2x32x64xf32>
+// OFFLOAD-LABEL: func.func @step
+// OFFLOAD: mimort.offload @vision.patch.weight.m
+// OFFLOAD: mimort.offload @llm.lm_head.weight.v
+// OFFLOAD: mimort.next_batch
+// Phase 1, then the encoder's kept values and parameters leave.
+// OFFLOAD: scf.for
+// OFFLOAD: mimort.kernel "patch_embed_forward"
+// OFFLOAD: mimort.offload @vision.stack2.ys0
+// OFFLOAD: mimort.offload @vision.patch.weight
+// OFFLOAD-NEXT: mimort.offload @vision.patch.weight.grad
+// OFFLOAD: mimort.offload @projector.fc2.bias.grad
+// Phase 2 runs without them; they return for phase 3.
+// OFFLOAD: mimort.kernel "cross_entropy_backward"
+// OFFLOAD: mimort.fetch @vision.stack2.ys0
+// OFFLOAD: mimort.fetch @projector.fc2.bias.grad
+// OFFLOAD: mimort.kernel "patch_embed_backward"
+// The moments return for the update.
+// OFFLOAD: mimort.fetch @vision.patch.weight.m
+// OFFLOAD: mimort.kernel "adam_step"
+
+// UNRESOLVED: error: convert-mimo-to-mimort: module 'vision' plans offload but nothing resolved it; run mimo-insert-offload first

@@ -1,5 +1,5 @@
 // RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-dp4-homogeneous.json" --mimo-generate-backward --convert-mimo-to-mimort | FileCheck %s
-// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-dp4-colocated.json --emit=mlir | FileCheck %s
+// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-dp4-colocated.json --emit=mlir | FileCheck %s --check-prefix=COLOCATED
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-dp4-distributed-optimizer.json --emit=mlir | FileCheck %s --check-prefix=DISTOPT
 //
 // A data-parallel plan (tp = cp = pp = 1, dp = 4 for every module): every
@@ -29,6 +29,19 @@
 // CHECK-NOT: mimort.kernel "adam_step"
 // CHECK: mimort.kernel "sum_squares"
 // CHECK: mimort.kernel "adam_step"
+
+// The colocated layout with equal dp still runs the three phases: every
+// encoder sample's forward, the LLM's samples, every encoder backward.
+// COLOCATED: mimort.grid @vision [tp = 1, cp = 1, pp = 1, dp = 4] ranks(0, 4)
+// COLOCATED-LABEL: func.func @step
+// COLOCATED: scf.for %{{.*}} = %{{.*}} to %c2{{[_0-9]*}} step
+// COLOCATED: mimort.kernel "patch_embed_forward"
+// COLOCATED: scf.for %{{.*}} = %{{.*}} to %c2{{[_0-9]*}} step %{{.*}} iter_args
+// COLOCATED-NOT: mimort.kernel "patch_embed
+// COLOCATED: mimort.kernel "merge_rows_forward"
+// COLOCATED: scf.for
+// COLOCATED: mimort.kernel "patch_embed_backward"
+// COLOCATED: mimort.all_reduce sum %{{.*}} on @llm ["dp"] : !mimort.buffer<1xf32>
 
 // The distributed optimizer: each dp rank keeps a quarter of the Adam
 // states, reduce-scatters the summed gradient, updates its quarter of the

@@ -128,6 +128,7 @@ int runBuild() {
   pm.addNestedPass<ModelOp>(createMimoPartition());
   pm.addNestedPass<ModelOp>(createMimoPipeline());
   pm.addNestedPass<ModelOp>(createMimoApplyRecompute());
+  pm.addNestedPass<ModelOp>(createMimoInsertOffload());
   ConvertMimoToMimortOptions lowerOptions;
   lowerOptions.dataSamples = dataSamples;
   pm.addPass(createConvertMimoToMimort(lowerOptions));

@@ -163,4 +163,32 @@ def MimoApplyRecompute : Pass<"mimo-apply-recompute", "::mimo::ModelOp"> {
   }];
 }
 
+def MimoInsertOffload : Pass<"mimo-insert-offload", "::mimo::ModelOp"> {
+  let summary = "Resolve a plan's offload into the buffers that move to host memory";
+  let description = [{
+    Runs after `mimo-generate-backward` (and `mimo-apply-recompute`, which
+    decides what the forward keeps). For every forward module whose
+    `#mimo.parallel` lists `offload`, records on the module what moves to
+    host memory, as `mimo.offload = {residuals = [...], params = [...],
+    optimizer = [...]}`:
+
+    - `activations`: the indices of the residuals the forward returns (what
+      its backward reads), kept on the host between the colocated
+      schedule's encoder forward (phase 1) and its backward (phase 3);
+    - `params`: the module's parameters (with their gradient buffers),
+      on the host during the LLM phase;
+    - `optimizer`: the parameters whose Adam moments stay on the host
+      through the forward and backward of each step.
+
+    `convert-mimo-to-mimort` places the `mimort.offload` / `mimort.fetch`
+    pairs at those schedule boundaries. Activations and parameters are only
+    offloaded in the colocated layout, for an encoder or projector (what the
+    LLM phase leaves idle); anything else is an error.
+
+    ```
+    mimo-opt model.mlir --mimo-generate-backward --mimo-insert-offload
+    ```
+  }];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD

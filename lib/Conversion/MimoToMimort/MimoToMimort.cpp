@@ -222,6 +222,9 @@ private:
   /// Forward values the backward reads: kept per in-flight microbatch.
   llvm::DenseSet<Value> slotted;
   Value slotIndex; ///< the current microbatch's slot
+  /// Slots of the slotted values declared next: the pipeline's in-flight
+  /// microbatches, or the colocated schedule's encoder samples.
+  int64_t slots = 0;
   /// The layer (in forward order, within the stage) of the stack body being
   /// lowered, and the rows the next collected value keeps (declareFor).
   Value stackLayer;
@@ -305,7 +308,7 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
   if (bySlot) {
     // One slot per in-flight microbatch; a chunked layer stack's residuals
     // keep the rows of one chunk.
-    SmallVector<int64_t> shape{pipe.chunks * pipe.ring};
+    SmallVector<int64_t> shape{slots};
     llvm::append_range(shape, type->getShape());
     auto st = v.getDefiningOp<StackOp>();
     if (st && st.getOperation() == fwdStack &&
@@ -464,6 +467,13 @@ LogicalResult Lowering::checkPlan() {
                                  : (stages - 1) * 2 + (chunks - 1) * stages;
       pipe.ring = std::min(pipe.micro, warm + 1);
     }
+    if ((p.getOffloadActivations() || p.getOffloadParams() ||
+         p.getOffloadOptimizer()) &&
+        !m->hasAttr("mimo.offload"))
+      return m.emitError()
+             << "convert-mimo-to-mimort: module '" << m.getSymName()
+             << "' plans offload but nothing resolved it; run "
+                "mimo-insert-offload first";
     if (p.getRecompute() != RecomputeKind::none &&
         !m->hasAttr("mimo.recomputed"))
       return m.emitError()
@@ -494,7 +504,10 @@ LogicalResult Lowering::checkPlan() {
   for (auto [name, d] : dps)
     dpOf[name] = d;
   dp = dps.empty() ? 1 : dps.front().second;
-  bridged = llvm::any_of(dps, [&](auto &e) { return e.second != dp; });
+  // The colocated layout runs ARCHITECTURE.md's three-phase schedule (with
+  // the bridge between dp sizes, equal or not).
+  bridged = (plan && plan.getLayout() == Layout::colocated) ||
+            llvm::any_of(dps, [&](auto &e) { return e.second != dp; });
   for (auto [name, d] : dps)
     dp = std::min(dp, d);
   if (bridged) {
@@ -1590,6 +1603,19 @@ LogicalResult Lowering::lowerStep() {
   b.setInsertionPointToStart(entry);
   for (const Param &p : params)
     zero(get(p.name + ".grad"));
+  // Adam moments offloaded (mimo-insert-offload's `optimizer`) stay on the
+  // host through the forward and backward.
+  SmallVector<std::string> hostOptimizer;
+  for (mimo::ModuleOp m : model.getModules())
+    if (auto d = m->getAttrOfType<DictionaryAttr>("mimo.offload"))
+      if (auto names = d.getAs<ArrayAttr>("optimizer"))
+        for (Attribute n : names)
+          for (StringRef part : {".m", ".v"})
+            hostOptimizer.push_back(
+                (m.getSymName() + "." + cast<StringAttr>(n).getValue() + part)
+                    .str());
+  for (const std::string &sym : hostOptimizer)
+    mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
   Value ids = get(idsSym), labels = get(labelsSym);
   mrt::NextBatchOp::create(b, loc, ids, labels,
                            pixelsType ? get(pixelsSym) : Value());
@@ -1794,18 +1820,58 @@ LogicalResult Lowering::lowerStep() {
     Value offEnc = offsetOf(encName, dpEnc, bEnc);
     Value offLlm = offsetOf(llmName, dpLlm, bLlm);
 
-    // Phase 1.
+    // Phase 1. What the encoder's and projector's backward read is kept
+    // per encoder sample until phase 3.
+    for (mimo::ModuleOp m : {enc, proj})
+      for (Value v : m.getBodyBlock().getTerminator()->getOperands())
+        slotted.insert(v);
+    slots = bEnc;
     {
       auto loop = scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(loop.getBody());
       env.clear();
       sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
+      slotIndex = loop.getInductionVar();
       if (failed(runForward(enc)) || failed(runForward(proj)))
         return failure();
-      mrt::CopyOp::create(b, loc, get(results[proj.getSymName()][0].sym),
+      mrt::CopyOp::create(b, loc, viewOf(results[proj.getSymName()][0]),
                           slot(get(encOut), loop.getInductionVar()));
     }
+    slotIndex = Value();
+    // Offload (mimo-insert-offload): what the encoder and projector keep,
+    // and their parameters and gradient buffers, wait on the host through
+    // the LLM phase.
+    SmallVector<std::string> hostDuringLlm;
+    for (mimo::ModuleOp m : {enc, proj}) {
+      auto d = m->getAttrOfType<DictionaryAttr>("mimo.offload");
+      if (!d)
+        continue;
+      auto add = [&](std::string sym) {
+        if (!llvm::is_contained(hostDuringLlm, sym))
+          hostDuringLlm.push_back(std::move(sym));
+      };
+      auto &r = results[m.getSymName()];
+      if (auto kept = d.getAs<DenseI64ArrayAttr>("residuals"))
+        for (int64_t i : kept.asArrayRef()) {
+          if (i < 0 || i >= int64_t(r.size()))
+            return m.emitError()
+                   << "convert-mimo-to-mimort: mimo.offload names result " << i
+                   << " of " << r.size();
+          // (A residual that is the module's input lives in the data.)
+          if (r[i].bySlot)
+            add(r[i].sym);
+        }
+      if (auto names = d.getAs<ArrayAttr>("params"))
+        for (Attribute n : names) {
+          std::string name =
+              (m.getSymName() + "." + cast<StringAttr>(n).getValue()).str();
+          add(name);
+          add(name + ".grad");
+        }
+    }
+    for (const std::string &sym : hostDuringLlm)
+      mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     // Bridge forward.
     bool fanIn = dpEnc > dpLlm;
     Loc image{encOut, true, true};
@@ -1886,7 +1952,9 @@ LogicalResult Lowering::lowerStep() {
       pick(get(gathered), encGrad, dpLlm / dpEnc, bLlm, tpLlm * ppLlm);
     }
 
-    // Phase 3.
+    // Phase 3: the backward of each encoder sample from what phase 1 kept.
+    for (const std::string &sym : hostDuringLlm)
+      mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     {
       auto loop = scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
       OpBuilder::InsertionGuard inner(b);
@@ -1894,8 +1962,7 @@ LogicalResult Lowering::lowerStep() {
       env.clear();
       sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
       bridgeSample = loop.getInductionVar();
-      if (failed(runForward(enc)) || failed(runForward(proj)))
-        return failure();
+      slotIndex = loop.getInductionVar();
       mimo::ModuleOp projBwd = backwardOf[proj.getSymName()];
       overrides[projBwd.getBodyBlock().getArgument(0)] =
           Loc{encGrad, true, true};
@@ -1903,6 +1970,7 @@ LogicalResult Lowering::lowerStep() {
         return failure();
       overrides.clear();
     }
+    slotIndex = Value();
   }
   if (samples) {
     localLoss = samples.getResult(0);
@@ -2065,6 +2133,8 @@ LogicalResult Lowering::lowerStep() {
   Value finite = arith::CmpFOp::create(
       b, loc, arith::CmpFPredicate::OEQ,
       arith::SubFOp::create(b, loc, norm, norm), f32(0.0));
+  for (const std::string &sym : hostOptimizer)
+    mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
   auto update = scf::IfOp::create(b, loc, finite, /*withElseRegion=*/false);
   {
     OpBuilder::InsertionGuard inner(b);
@@ -2135,6 +2205,7 @@ LogicalResult Lowering::lowerSchedule(
       slotted.insert(v);
   for (Value v : llm.getBodyBlock().getTerminator()->getOperands())
     slotted.insert(v);
+  slots = pipe.chunks * pipe.ring;
 
   Type f32Type = b.getF32Type();
   Value lossAcc = get(lossSym), countAcc = get(countSym);
