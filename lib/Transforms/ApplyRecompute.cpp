@@ -52,9 +52,9 @@ StackOp rebuildStack(StackOp stack, ArrayRef<Value> xs,
   SmallVector<Type> ysSlices;
   for (Value y : ys)
     ysSlices.push_back(y.getType());
-  auto fresh = StackOp::create(b, stack.getLoc(), stack.getCount(),
-                               stack.getInits(), xs, ysSlices,
-                               stack.getReverse());
+  auto fresh =
+      StackOp::create(b, stack.getLoc(), stack.getCount(), stack.getInits(), xs,
+                      ysSlices, stack.getReverse());
   fresh->setDiscardableAttrs(stack->getDiscardableAttrDictionary());
   Block *body = &stack.getBodyBlock();
   Block *freshBody = &fresh.getBodyBlock();
@@ -94,9 +94,9 @@ void updateType(mimo::ModuleOp m) {
 
 /// One value the forward layer keeps for the backward layer.
 struct Kept {
-  Value inLayer;      ///< the yielded value in the forward layer
-  unsigned collected; ///< its collected-result index in the forward stack
-  BlockArgument arg;  ///< the backward module's residual argument
+  Value inLayer;       ///< the yielded value in the forward layer
+  unsigned collected;  ///< its collected-result index in the forward stack
+  BlockArgument arg;   ///< the backward module's residual argument
   BlockArgument slice; ///< its slice argument in the backward stack
 };
 
@@ -143,8 +143,7 @@ LogicalResult Recompute::collectKept() {
       for (OpOperand &u : arg.getUses())
         if (u.getOwner() == bs && u.getOperandNumber() >= bs.getNumCarried())
           slice = bs.getBodyBlock().getArgument(u.getOperandNumber());
-      kept.push_back(
-          {yield.getOperand(carried + k), unsigned(k), arg, slice});
+      kept.push_back({yield.getOperand(carried + k), unsigned(k), arg, slice});
       break;
     }
   }
@@ -366,9 +365,9 @@ LogicalResult Recompute::run() {
   SmallVector<Type> types;
   for (Value t : targets)
     types.push_back(t.getType());
-  auto rc = RecomputeOp::create(
-      b, fs.getLoc(), types, inputs, saved,
-      layers ? b.getI64IntegerAttr(*layers) : IntegerAttr());
+  auto rc = RecomputeOp::create(b, fs.getLoc(), types, inputs, saved,
+                                layers ? b.getI64IntegerAttr(*layers)
+                                       : IntegerAttr());
   Block *region = new Block();
   rc.getBody().push_back(region);
   IRMapping map;

@@ -50,8 +50,7 @@ struct MimoInsertOffloadPass
           !idleInLlmPhase) {
         m.emitError() << "mimo-insert-offload: module '" << m.getSymName()
                       << "' offloads "
-                      << (p.getOffloadActivations() ? "activations"
-                                                    : "params")
+                      << (p.getOffloadActivations() ? "activations" : "params")
                       << "; only an encoder or projector in the colocated "
                          "layout has an LLM phase to offload them through";
         return signalPassFailure();
@@ -69,14 +68,13 @@ struct MimoInsertOffloadPass
       for (ParamOp q : m.getBodyBlock().getOps<ParamOp>())
         names.push_back(q.getNameAttr());
       ArrayAttr all = b.getArrayAttr(names), none = b.getArrayAttr({});
-      m->setAttr("mimo.offload",
-                 b.getDictionaryAttr(
-                     {b.getNamedAttr("residuals",
-                                     b.getDenseI64ArrayAttr(residuals)),
-                      b.getNamedAttr("params",
-                                     p.getOffloadParams() ? all : none),
-                      b.getNamedAttr("optimizer",
-                                     p.getOffloadOptimizer() ? all : none)}));
+      m->setAttr(
+          "mimo.offload",
+          b.getDictionaryAttr(
+              {b.getNamedAttr("residuals", b.getDenseI64ArrayAttr(residuals)),
+               b.getNamedAttr("params", p.getOffloadParams() ? all : none),
+               b.getNamedAttr("optimizer",
+                              p.getOffloadOptimizer() ? all : none)}));
     }
   }
 };
