@@ -84,6 +84,39 @@ StackOp rebuildStack(StackOp stack, ArrayRef<Value> xs,
   return fresh;
 }
 
+/// The values `stack`'s layer yields into its collected results.
+SmallVector<Value> collectedYields(StackOp stack) {
+  auto yield = cast<YieldOp>(stack.getBodyBlock().getTerminator());
+  return SmallVector<Value>(
+      yield.getOperands().drop_front(stack.getNumCarried()));
+}
+
+/// Rebuilds `stack` with the slice operands `xs` (see rebuildStack), its
+/// collected results unchanged.
+StackOp withXs(StackOp stack, ArrayRef<Value> xs,
+               ArrayRef<BlockArgument> xsArgs) {
+  SmallVector<Value> oldYs(stack.getCollectedResults());
+  return rebuildStack(stack, xs, xsArgs, collectedYields(stack), oldYs);
+}
+
+/// Rebuilds `stack` with one more slice operand `x`, last.
+StackOp appendXs(StackOp stack, Value x) {
+  SmallVector<Value> xs(stack.getXs());
+  SmallVector<BlockArgument> xsArgs(stack.getSliceArguments());
+  xs.push_back(x);
+  xsArgs.push_back(BlockArgument());
+  return withXs(stack, xs, xsArgs);
+}
+
+/// Rebuilds `stack` with the collected values `ys` (see rebuildStack), its
+/// slice operands unchanged.
+StackOp withCollected(StackOp stack, ArrayRef<Value> ys,
+                      ArrayRef<Value> oldYs) {
+  SmallVector<Value> xs(stack.getXs());
+  SmallVector<BlockArgument> xsArgs(stack.getSliceArguments());
+  return rebuildStack(stack, xs, xsArgs, ys, oldYs);
+}
+
 /// The module's type from its body's arguments and returned values.
 void updateType(mimo::ModuleOp m) {
   Block &body = m.getBodyBlock();
@@ -155,17 +188,11 @@ BlockArgument Recompute::keep(Value v) {
     if (k.inLayer == v && k.slice)
       return k.slice;
   // The forward collects it and returns it as one more residual.
-  SmallVector<Value> ys, oldYs;
-  auto yield = cast<YieldOp>(fs.getBodyBlock().getTerminator());
-  for (auto [k, r] : llvm::enumerate(fs.getCollectedResults())) {
-    ys.push_back(yield.getOperand(fs.getNumCarried() + k));
-    oldYs.push_back(r);
-  }
+  SmallVector<Value> ys = collectedYields(fs);
+  SmallVector<Value> oldYs(fs.getCollectedResults());
   ys.push_back(v);
   oldYs.push_back(Value());
-  SmallVector<Value> xs(fs.getXs());
-  SmallVector<BlockArgument> xsArgs(fs.getSliceArguments());
-  fs = rebuildStack(fs, xs, xsArgs, ys, oldYs);
+  fs = withCollected(fs, ys, oldYs);
   Value stacked = fs.getResults().back();
   auto ret = cast<mimo::ReturnOp>(fwd.getBodyBlock().getTerminator());
   SmallVector<Value> returned(ret.getOperands());
@@ -179,16 +206,7 @@ BlockArgument Recompute::keep(Value v) {
   BlockArgument arg =
       bwd.getBodyBlock().addArgument(stacked.getType(), fwd.getLoc());
   updateType(bwd);
-  SmallVector<Value> bxs(bs.getXs());
-  SmallVector<BlockArgument> bxsArgs(bs.getSliceArguments());
-  bxs.push_back(arg);
-  bxsArgs.push_back(BlockArgument());
-  SmallVector<Value> bys;
-  auto byield = cast<YieldOp>(bs.getBodyBlock().getTerminator());
-  for (unsigned k = 0; k < bs.getCollectedResults().size(); ++k)
-    bys.push_back(byield.getOperand(bs.getNumCarried() + k));
-  SmallVector<Value> boldYs(bs.getCollectedResults());
-  bs = rebuildStack(bs, bxs, bxsArgs, bys, boldYs);
+  bs = appendXs(bs, arg);
   (void)collectKept();
   return bs.getSliceArguments().back();
 }
@@ -207,18 +225,9 @@ BlockArgument Recompute::readParam(ParamOp p) {
   for (OpOperand &use : mine.getResult().getUses())
     if (use.getOwner() == bs && use.getOperandNumber() >= bs.getNumCarried())
       return bs.getBodyBlock().getArgument(use.getOperandNumber());
-  if (mine->isBeforeInBlock(bs) == false)
+  if (!mine->isBeforeInBlock(bs))
     mine->moveBefore(bs);
-  SmallVector<Value> bxs(bs.getXs());
-  SmallVector<BlockArgument> bxsArgs(bs.getSliceArguments());
-  bxs.push_back(mine);
-  bxsArgs.push_back(BlockArgument());
-  SmallVector<Value> bys;
-  auto byield = cast<YieldOp>(bs.getBodyBlock().getTerminator());
-  for (unsigned k = 0; k < bs.getCollectedResults().size(); ++k)
-    bys.push_back(byield.getOperand(bs.getNumCarried() + k));
-  SmallVector<Value> boldYs(bs.getCollectedResults());
-  bs = rebuildStack(bs, bxs, bxsArgs, bys, boldYs);
+  bs = appendXs(bs, mine);
   (void)collectKept();
   return bs.getSliceArguments().back();
 }
@@ -241,10 +250,7 @@ FailureOr<Value> Recompute::backwardValue(Value v) {
                           << "': a recomputed layer reads a stacked operand "
                              "that is not a parameter";
   }
-  for (const Kept &k : kept)
-    if (k.inLayer == v && k.slice)
-      return Value(k.slice);
-  return Value(keep(v));
+  return Value(keep(v)); // a kept value's slice, collected if need be
 }
 
 /// Backward-side values are found per leaf; the region clones the forward
@@ -418,12 +424,7 @@ void Recompute::dropUnused() {
       bxs.push_back(x);
       bxsArgs.push_back(arg);
     }
-  SmallVector<Value> bys;
-  auto byield = cast<YieldOp>(bs.getBodyBlock().getTerminator());
-  for (unsigned k = 0; k < bs.getCollectedResults().size(); ++k)
-    bys.push_back(byield.getOperand(bs.getNumCarried() + k));
-  SmallVector<Value> boldYs(bs.getCollectedResults());
-  bs = rebuildStack(bs, bxs, bxsArgs, bys, boldYs);
+  bs = withXs(bs, bxs, bxsArgs);
 
   // Unused residual arguments, and what the forward returned for them.
   Block &bbody = bwd.getBodyBlock();
@@ -450,15 +451,12 @@ void Recompute::dropUnused() {
 
   // The forward stack's collected results nobody reads.
   SmallVector<Value> ys, oldYs;
-  auto yield = cast<YieldOp>(fs.getBodyBlock().getTerminator());
-  for (auto [k, r] : llvm::enumerate(fs.getCollectedResults()))
+  for (auto [y, r] : llvm::zip(collectedYields(fs), fs.getCollectedResults()))
     if (!r.use_empty()) {
-      ys.push_back(yield.getOperand(fs.getNumCarried() + k));
+      ys.push_back(y);
       oldYs.push_back(r);
     }
-  SmallVector<Value> xs(fs.getXs());
-  SmallVector<BlockArgument> xsArgs(fs.getSliceArguments());
-  fs = rebuildStack(fs, xs, xsArgs, ys, oldYs);
+  fs = withCollected(fs, ys, oldYs);
 }
 
 struct MimoApplyRecomputePass
