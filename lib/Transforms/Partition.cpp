@@ -3,6 +3,8 @@
 // Splits every module whose grid has tp > 1 over its tensor-parallel ranks:
 // the IR after this pass is the program of one rank (local shapes), with the
 // collectives the splits need as upstream `shard` ops on a per-module grid.
+// With sequence parallelism the layer stacks' residual stream holds this
+// rank's tokens only (Megatron's SP, docs/lowering.md "Partition").
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,8 +46,10 @@ RankedTensorType tensorOf(Value v) {
 
 class Partitioner {
 public:
-  Partitioner(ModelOp model, mimo::ModuleOp fwd, mimo::ModuleOp bwd, int64_t tp)
-      : model(model), fwd(fwd), bwd(bwd), tp(tp), b(model.getContext()) {}
+  Partitioner(ModelOp model, mimo::ModuleOp fwd, mimo::ModuleOp bwd, int64_t tp,
+              bool sequenceParallel)
+      : model(model), fwd(fwd), bwd(bwd), tp(tp),
+        sequenceParallel(sequenceParallel), b(model.getContext()) {}
 
   LogicalResult run();
 
@@ -58,14 +62,31 @@ private:
   LogicalResult retypeBlock(Block &block);
   LogicalResult retypeOp(Operation *op);
   void allReduceAfter(Value partial);
+  void reduceScatterAfter(Value partial);
   void sumBeforeReducing(Block &block);
+  LogicalResult shardStacks(mimo::ModuleOp m);
+  /// Whether `op` runs on a token shard (inside a stack of an SP module).
+  bool onTokenShard(Operation *op) const {
+    return tokens > 0 && op->getParentOfType<StackOp>();
+  }
+  bool tokenSharded(Value v) const {
+    auto t = tensorOf(v);
+    return tokens > 0 && t.getRank() >= 1 && t.getDimSize(0) == tokens / tp;
+  }
+  /// All tokens of a token-sharded value, gathered before its first user
+  /// `at` (one all-gather per value).
+  Value gathered(Value v, Operation *at);
   LogicalResult divide(Operation *at, StringRef what, int64_t size);
 
   ModelOp model;
   mimo::ModuleOp fwd, bwd;
   int64_t tp;
+  bool sequenceParallel;
   OpBuilder b;
   std::string grid;
+  /// Tokens of the stacks' residual stream (0 without sequence parallelism).
+  int64_t tokens = 0;
+  DenseMap<Value, Value> gatheredOf;
   /// Parameter name -> split dim of its (stacked) shape.
   llvm::StringMap<int64_t> splits;
 };
@@ -97,16 +118,15 @@ LogicalResult Partitioner::markSplit(Operation *user, Value weight,
   int64_t d = extra + dim;
   auto [it, inserted] = splits.try_emplace(p.getName(), d);
   if (!inserted && it->second != d)
-    return user->emitError()
-           << "mimo-partition: parameter '" << p.getName()
-           << "' is split on dim " << it->second << " by one use and dim " << d
-           << " by another";
+    return user->emitError() << "mimo-partition: parameter '" << p.getName()
+                             << "' is split on dim " << it->second
+                             << " by one use and dim " << d << " by another";
   int64_t size = tensorOf(p.getResult()).getDimSize(d);
   if (size % tp != 0)
     return p.emitError() << "mimo-partition: parameter '" << p.getName()
                          << "' dim " << d << " (" << size
-                         << ") is not divisible by tp = " << tp << " of module '"
-                         << fwd.getSymName() << "'";
+                         << ") is not divisible by tp = " << tp
+                         << " of module '" << fwd.getSymName() << "'";
   return success();
 }
 
@@ -127,30 +147,29 @@ LogicalResult Partitioner::collectSplits(mimo::ModuleOp m) {
         return markSplit(op, bias, 0);
       return success();
     };
-    LogicalResult ok =
-        TypeSwitch<Operation *, LogicalResult>(op)
-            .Case([&](LinearOp l) {
-              return linearSplit(l.getWeight(), l.getBias(),
-                                 l.getTransposeWeight());
-            })
-            .Case([&](LinearGradOp g) {
-              return linearSplit(g.getWeight(), Value(),
-                                 g.getTransposeWeight());
-            })
-            .Case([&](EmbeddingOp e) -> LogicalResult {
-              if (kind != TpSplit::vocab)
-                return e.emitError() << "mimo-partition: an embedding splits "
-                                        "over the vocabulary only";
-              return markSplit(op, e.getTable(), 0);
-            })
-            .Default([](Operation *) { return success(); });
+    LogicalResult ok = TypeSwitch<Operation *, LogicalResult>(op)
+                           .Case([&](LinearOp l) {
+                             return linearSplit(l.getWeight(), l.getBias(),
+                                                l.getTransposeWeight());
+                           })
+                           .Case([&](LinearGradOp g) {
+                             return linearSplit(g.getWeight(), Value(),
+                                                g.getTransposeWeight());
+                           })
+                           .Case([&](EmbeddingOp e) -> LogicalResult {
+                             if (kind != TpSplit::vocab)
+                               return e.emitError()
+                                      << "mimo-partition: an embedding splits "
+                                         "over the vocabulary only";
+                             return markSplit(op, e.getTable(), 0);
+                           })
+                           .Default([](Operation *) { return success(); });
     return failed(ok) ? WalkResult::interrupt() : WalkResult::advance();
   });
   return failure(r.wasInterrupted());
 }
 
-LogicalResult Partitioner::divide(Operation *at, StringRef what,
-                                  int64_t size) {
+LogicalResult Partitioner::divide(Operation *at, StringRef what, int64_t size) {
   if (size % tp == 0)
     return success();
   return at->emitError() << "mimo-partition: " << what << " (" << size
@@ -167,34 +186,100 @@ void Partitioner::allReduceAfter(Value partial) {
   partial.replaceAllUsesExcept(ar.getResult(), ar);
 }
 
-/// add(all_reduce(a), all_reduce(b)) -> all_reduce(add(a, b)) when each
-/// all-reduce only feeds the add: one collective instead of two (the input
-/// gradients of q, k and v, or of gate and up, meet in such adds).
+/// A partial sum reduced over tp and scattered over tokens (sequence
+/// parallelism's replacement for the all-reduce after a row split).
+void Partitioner::reduceScatterAfter(Value partial) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(partial);
+  auto t = tensorOf(partial);
+  auto rs = shard::ReduceScatterOp::create(
+      b, partial.getLoc(), withDim(t, 0, t.getDimSize(0) / tp), grid,
+      ArrayRef<int16_t>{kTpAxis}, partial, shard::ReductionKind::Sum,
+      APInt(64, 0));
+  partial.replaceAllUsesExcept(rs.getResult(), rs);
+}
+
+Value Partitioner::gathered(Value v, Operation *at) {
+  if (Value g = gatheredOf.lookup(v))
+    return g;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(at);
+  auto t = tensorOf(v);
+  Value g =
+      shard::AllGatherOp::create(b, v.getLoc(), withDim(t, 0, tokens), grid,
+                                 ArrayRef<int16_t>{kTpAxis}, v, APInt(64, 0))
+          .getResult();
+  gatheredOf[v] = g;
+  return g;
+}
+
+/// Sequence parallelism: each top-level stack's carried values (the residual
+/// stream, [tokens, features]) enter as this rank's token slice and leave
+/// all-gathered, so norms, residual adds and what the layers keep for the
+/// backward hold tokens / tp rows; the layers gather before a column split
+/// and reduce-scatter after a row split (retypeOp).
+LogicalResult Partitioner::shardStacks(mimo::ModuleOp m) {
+  for (StackOp s :
+       llvm::make_early_inc_range(m.getBodyBlock().getOps<StackOp>())) {
+    for (unsigned k = 0; k < s.getNumCarried(); ++k) {
+      Value init = s.getInits()[k];
+      auto t = tensorOf(init);
+      if (t.getRank() != 2 || (tokens && t.getDimSize(0) != tokens))
+        return s.emitError()
+               << "mimo-partition: sequence parallelism shards a stack's "
+                  "carried [tokens, features] values"
+               << (tokens ? " of " + std::to_string(tokens) + " tokens" : "")
+               << "; module '" << m.getSymName() << "' carries " << t;
+      tokens = t.getDimSize(0);
+      if (failed(divide(s, "tokens of the layer stack", tokens)))
+        return failure();
+      b.setInsertionPoint(s);
+      auto slice = shard::AllSliceOp::create(
+          b, s.getLoc(), withDim(t, 0, tokens / tp), grid,
+          ArrayRef<int16_t>{kTpAxis}, init, APInt(64, 0));
+      s.getInitsMutable()[k].assign(slice.getResult());
+      b.setInsertionPointAfter(s);
+      Value r = s.getResult(k);
+      auto all = shard::AllGatherOp::create(
+          b, s.getLoc(), t, grid, ArrayRef<int16_t>{kTpAxis}, r, APInt(64, 0));
+      r.replaceAllUsesExcept(all.getResult(), all);
+    }
+  }
+  return success();
+}
+
+/// add(c(a), c(b)) -> c(add(a, b)) for two equal reductions c (all-reduce or
+/// reduce-scatter) that only feed the add: one collective instead of two.
+template <typename Reduction>
+bool sumBeforeReducingOnce(Block &block, OpBuilder &b) {
+  bool changed = false;
+  block.walk([&](AddOp add) {
+    auto lhs = add.getLhs().getDefiningOp<Reduction>();
+    auto rhs = add.getRhs().getDefiningOp<Reduction>();
+    if (!lhs || !rhs || lhs == rhs || !lhs->hasOneUse() || !rhs->hasOneUse() ||
+        lhs->getAttrDictionary() != rhs->getAttrDictionary() ||
+        lhs.getInput().getType() != rhs.getInput().getType())
+      return WalkResult::advance();
+    add.getLhsMutable().assign(lhs.getInput());
+    add.getRhsMutable().assign(rhs.getInput());
+    add.getResult().setType(cast<RankedTensorType>(lhs.getInput().getType()));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfter(add);
+    Operation *sum = b.clone(*lhs);
+    sum->setOperand(0, add.getResult());
+    add.getResult().replaceAllUsesExcept(sum->getResult(0), sum);
+    lhs.erase();
+    rhs.erase();
+    changed = true;
+    return WalkResult::interrupt();
+  });
+  return changed;
+}
+
+/// The input gradients of q, k and v, or of gate and up, meet in such adds.
 void Partitioner::sumBeforeReducing(Block &block) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    block.walk([&](AddOp add) {
-      auto lhs = add.getLhs().getDefiningOp<shard::AllReduceOp>();
-      auto rhs = add.getRhs().getDefiningOp<shard::AllReduceOp>();
-      if (!lhs || !rhs || lhs == rhs || !lhs->hasOneUse() ||
-          !rhs->hasOneUse() || lhs.getGridAttr() != rhs.getGridAttr() ||
-          lhs.getGridAxes() != rhs.getGridAxes() ||
-          lhs.getReduction() != rhs.getReduction())
-        return WalkResult::advance();
-      add.getLhsMutable().assign(lhs.getInput());
-      add.getRhsMutable().assign(rhs.getInput());
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointAfter(add);
-      auto ar = shard::AllReduceOp::create(
-          b, add.getLoc(), add.getType(), lhs.getGridAttr(),
-          lhs.getGridAxesAttr(), add.getResult(), lhs.getReductionAttr());
-      add.getResult().replaceAllUsesExcept(ar.getResult(), ar);
-      lhs.erase();
-      rhs.erase();
-      changed = true;
-      return WalkResult::interrupt();
-    });
+  while (sumBeforeReducingOnce<shard::AllReduceOp>(block, b) ||
+         sumBeforeReducingOnce<shard::ReduceScatterOp>(block, b)) {
   }
 }
 
@@ -208,9 +293,8 @@ LogicalResult Partitioner::retypeBlock(Block &block) {
 LogicalResult Partitioner::retypeOp(Operation *op) {
   auto role = op->getAttrOfType<TpSplitAttr>("parallel");
   bool split = role && role.getValue() != TpSplit::none;
-  bool column =
-      split && (role.getValue() == TpSplit::column ||
-                role.getValue() == TpSplit::vocab);
+  bool column = split && (role.getValue() == TpSplit::column ||
+                          role.getValue() == TpSplit::vocab);
   auto setHeads = [&](Operation *at, int64_t heads,
                       int64_t kvHeads) -> LogicalResult {
     if (failed(divide(at, "heads", heads)) ||
@@ -262,27 +346,48 @@ LogicalResult Partitioner::retypeOp(Operation *op) {
         return success();
       })
       .Case([&](LinearOp l) {
+        if (column && onTokenShard(l) && tokenSharded(l.getInput()))
+          l.getInputMutable().assign(gathered(l.getInput(), l));
         auto in = tensorOf(l.getInput());
         auto w = tensorOf(l.getWeight());
-        int64_t out = l.getTransposeWeight() ? w.getDimSize(0) : w.getDimSize(1);
+        int64_t out =
+            l.getTransposeWeight() ? w.getDimSize(0) : w.getDimSize(1);
         l.getResult().setType(withDim(in, in.getRank() - 1, out));
         // A row split leaves a partial sum (the bias added once, by tp rank
         // 0; docs/lowering.md "Partition").
-        if (split && !column)
-          allReduceAfter(l.getResult());
+        if (split && !column) {
+          if (onTokenShard(l))
+            reduceScatterAfter(l.getResult());
+          else
+            allReduceAfter(l.getResult());
+        }
         return success();
       })
       .Case([&](LinearGradOp g) {
+        // On a token shard the weight gradient needs every token of the
+        // input (a column split's, kept sharded) and of the output gradient
+        // (a row split's, arriving sharded).
+        if (split && onTokenShard(g)) {
+          if (tokenSharded(g.getInput()))
+            g.getInputMutable().assign(gathered(g.getInput(), g));
+          if (tokenSharded(g.getGrad()))
+            g.getGradMutable().assign(gathered(g.getGrad(), g));
+        }
         auto w = tensorOf(g.getWeight());
-        int64_t out = g.getTransposeWeight() ? w.getDimSize(0) : w.getDimSize(1);
+        int64_t out =
+            g.getTransposeWeight() ? w.getDimSize(0) : w.getDimSize(1);
         g.getInputGrad().setType(g.getInput().getType());
         g.getWeightGrad().setType(w);
         if (g.getBiasGrad())
           g.getBiasGrad().setType(
               RankedTensorType::get({out}, w.getElementType()));
         // Each column shard contributes a part of the input gradient.
-        if (column)
-          allReduceAfter(g.getInputGrad());
+        if (column) {
+          if (onTokenShard(g))
+            reduceScatterAfter(g.getInputGrad());
+          else
+            allReduceAfter(g.getInputGrad());
+        }
         return success();
       })
       .Case([&](AttentionOp a) {
@@ -330,7 +435,9 @@ LogicalResult Partitioner::retypeOp(Operation *op) {
             m.getBodyBlock().getArgumentTypes(), r.getOperandTypes())));
         return success();
       })
-      .Case<shard::AllReduceOp, YieldOp>([](Operation *) { return success(); })
+      .Case<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp,
+            shard::ReduceScatterOp, YieldOp>(
+          [](Operation *) { return success(); })
       .Default([&](Operation *other) -> LogicalResult {
         // Ops whose results take their operands' shapes (elementwise ops and
         // their gradients, the norms, merge_modalities, cross_entropy).
@@ -345,8 +452,12 @@ LogicalResult Partitioner::retypeOp(Operation *op) {
         }
         if (isa<LayerNormGradOp, RmsNormGradOp>(other)) {
           other->getResult(0).setType(other->getOperand(1).getType());
-          for (unsigned i = 1; i < other->getNumResults(); ++i)
+          for (unsigned i = 1; i < other->getNumResults(); ++i) {
             other->getResult(i).setType(other->getOperand(2).getType());
+            // A token shard's norm-weight gradients are partial sums.
+            if (onTokenShard(other) && tokenSharded(other->getOperand(1)))
+              allReduceAfter(other->getResult(i));
+          }
           return success();
         }
         if (isa<GeluGradOp>(other)) {
@@ -376,6 +487,9 @@ LogicalResult Partitioner::run() {
         ArrayRef<int64_t>{p.getDp(), p.getPp(), p.getCp(), p.getTp()});
     g->setAttr("mimo.module", FlatSymbolRefAttr::get(fwd.getSymNameAttr()));
   }
+  if (sequenceParallel &&
+      (failed(shardStacks(fwd)) || failed(shardStacks(bwd))))
+    return failure();
   if (failed(retypeBlock(fwd.getBodyBlock())))
     return failure();
   retypeResiduals(fwd, bwd);
@@ -410,12 +524,6 @@ struct MimoPartitionPass
                       << "; context parallelism is not partitioned yet";
         return signalPassFailure();
       }
-      if (p.getSequenceParallel()) {
-        m.emitError() << "mimo-partition: module '" << m.getSymName()
-                      << "' asks for sequence parallelism, which is not "
-                         "partitioned yet";
-        return signalPassFailure();
-      }
       mimo::ModuleOp bwd = backwardOf.lookup(m.getSymName());
       if (!bwd) {
         m.emitError() << "mimo-partition: module '" << m.getSymName()
@@ -424,10 +532,10 @@ struct MimoPartitionPass
         return signalPassFailure();
       }
       m->setAttr("mimo.flops_per_sample",
-                 FloatAttr::get(Float64Type::get(m.getContext()),
-                                trainingFlopsPerSample(
-                                    m, model.getBytesPerElement())));
-      Partitioner part(model, m, bwd, p.getTp());
+                 FloatAttr::get(
+                     Float64Type::get(m.getContext()),
+                     trainingFlopsPerSample(m, model.getBytesPerElement())));
+      Partitioner part(model, m, bwd, p.getTp(), p.getSequenceParallel());
       if (failed(part.run()))
         return signalPassFailure();
     }

@@ -51,3 +51,26 @@ module {
     }
   }
 }
+
+// -----
+
+// Sequence parallelism splits the layers' tokens over tp: 7 do not split.
+module {
+  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 7 : i64, plan = #mimo.plan<homogeneous, world = 2, micro_batch_size = 1>} {
+    mimo.module llm @llm(%ids: tensor<7xi32>, %labels: tensor<7xi32>) -> (tensor<f32>, tensor<f32>) attributes {parallel = #mimo.parallel<tp = 2, cp = 1, pp = 1, dp = 1, sequence_parallel>} {
+      %t = mimo.param "embed.weight" : tensor<16x8xf32>
+      %x = mimo.embedding %ids, %t {parallel = #mimo.tp_split<vocab>} : (tensor<7xi32>, tensor<16x8xf32>) -> tensor<7x8xf32>
+      %g = mimo.param "layers.norm.weight" init = <ones> : tensor<2x8xf32>
+      // expected-error @+1 {{mimo-partition: tokens of the layer stack (7) is not divisible by tp = 2 of module 'llm'}}
+      %h = mimo.stack 2 (%x) xs(%g : tensor<2x8xf32>) : tensor<7x8xf32> -> tensor<7x8xf32> {
+      ^bb0(%a: tensor<7x8xf32>, %w: tensor<8xf32>):
+        %n = mimo.rms_norm %a, %w : (tensor<7x8xf32>, tensor<8xf32>) -> tensor<7x8xf32>
+        %r = mimo.add %a, %n : tensor<7x8xf32>
+        mimo.yield %r : tensor<7x8xf32>
+      }
+      %logits = mimo.linear %h, %t {transpose_weight, parallel = #mimo.tp_split<vocab>} : (tensor<7x8xf32>, tensor<16x8xf32>) -> tensor<7x16xf32>
+      %loss, %count = mimo.cross_entropy %logits, %labels {parallel = #mimo.tp_split<vocab>} : (tensor<7x16xf32>, tensor<7xi32>) -> (tensor<f32>, tensor<f32>)
+      mimo.return %loss, %count : tensor<f32>, tensor<f32>
+    }
+  }
+}

@@ -101,7 +101,20 @@ def MimoPartition : Pass<"mimo-partition", "::mimo::ModelOp"> {
     in full tensors. A `shard.grid @<module>_grid` with axes [dp, pp, cp,
     tp] (row-major, so tp is fastest as in the runtime's rank order) is
     declared in the model and tagged with its module; both modules get the
-    `mimo.partitioned` unit attribute. Context and sequence parallelism are
+    `mimo.partitioned` unit attribute.
+
+    With `sequence_parallel` in the module's plan (Megatron's sequence
+    parallelism), every top-level layer stack's carried `[tokens, hidden]`
+    values enter as this rank's tokens / tp rows (`shard.all_slice`) and
+    leave all-gathered (`shard.all_gather`), in the forward and in the
+    backward. Inside the layers the norms, residual adds and the values the
+    backward keeps of the stream hold tokens / tp rows; the input of a
+    column split is all-gathered (once per value), a row split's partial sum
+    is reduce-scattered (`shard.reduce_scatter`) instead of all-reduced; in
+    the backward a row split's output gradient and a column split's kept
+    input are all-gathered for the weight gradient, a column split's input
+    gradient is reduce-scattered and the norm weights' gradients (partial
+    sums over this rank's tokens) are all-reduced. Context parallelism is
     rejected with the module named.
   }];
   let dependentDialects = ["::mlir::shard::ShardDialect"];

@@ -124,6 +124,12 @@ private:
     return tpOf.lookup(paramModule) > 1;
   }
   LogicalResult lowerAllReduce(shard::AllReduceOp op);
+  /// The module owning a shard grid and the runtime grid dims of `axes`.
+  FailureOr<std::pair<FlatSymbolRefAttr, SmallVector<StringRef>>>
+  groupOf(Operation *op, FlatSymbolRefAttr gridName, ArrayRef<int16_t> axes);
+  /// all_gather, reduce_scatter and all_slice along dim 0 (sequence
+  /// parallelism's token shards).
+  LogicalResult lowerTokenCollective(Operation *op);
   LogicalResult lowerVocabCrossEntropy(Value logits, Value labels,
                                        Value lossSum, Value count, Value lse,
                                        StringRef grid);
@@ -713,6 +719,8 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
   }
   if (auto ar = dyn_cast<shard::AllReduceOp>(op))
     return lowerAllReduce(ar);
+  if (isa<shard::AllGatherOp, shard::ReduceScatterOp, shard::AllSliceOp>(op))
+    return lowerTokenCollective(op);
   if (auto l = dyn_cast<LinearOp>(op)) {
     auto y = out(l.getResult());
     if (failed(y))
@@ -1095,27 +1103,96 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
                          << op->getName() << "'";
 }
 
-LogicalResult Lowering::lowerAllReduce(shard::AllReduceOp op) {
-  auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
-      op, op.getGridAttr());
+FailureOr<std::pair<FlatSymbolRefAttr, SmallVector<StringRef>>>
+Lowering::groupOf(Operation *op, FlatSymbolRefAttr gridName,
+                  ArrayRef<int16_t> axes) {
+  auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(op, gridName);
   auto owner = grid ? grid->getAttrOfType<FlatSymbolRefAttr>("mimo.module")
                     : FlatSymbolRefAttr();
   if (!owner || !tpOf.count(owner.getValue()))
-    return op.emitError() << "convert-mimo-to-mimort: grid " << op.getGridAttr()
-                          << " is not a module's grid (a shard.grid with "
-                             "a 'mimo.module' attribute)";
-  if (op.getReduction() != shard::ReductionKind::Sum)
-    return op.emitError() << "convert-mimo-to-mimort: only sum all-reduces "
-                             "lower";
+    return op->emitError() << "convert-mimo-to-mimort: grid " << gridName
+                           << " is not a module's grid (a shard.grid with "
+                              "a 'mimo.module' attribute)";
   // Shard grid axes [dp, pp, cp, tp] name the runtime grid's dims.
   static constexpr StringLiteral dimOfAxis[] = {"dp", "pp", "cp", "tp"};
   SmallVector<StringRef> dims;
-  for (int16_t axis : op.getGridAxes()) {
+  for (int16_t axis : axes) {
     if (axis < 0 || axis > 3)
-      return op.emitError() << "convert-mimo-to-mimort: grid axis " << axis
-                            << " is not one of [dp, pp, cp, tp]";
+      return op->emitError() << "convert-mimo-to-mimort: grid axis " << axis
+                             << " is not one of [dp, pp, cp, tp]";
     dims.push_back(dimOfAxis[axis]);
   }
+  return std::make_pair(owner, dims);
+}
+
+LogicalResult Lowering::lowerTokenCollective(Operation *op) {
+  auto gridName = op->getAttrOfType<FlatSymbolRefAttr>("grid");
+  auto axes = op->getAttrOfType<DenseI16ArrayAttr>("grid_axes");
+  StringRef axisName = isa<shard::AllGatherOp>(op)     ? "gather_axis"
+                       : isa<shard::AllSliceOp>(op) ? "slice_axis"
+                                                      : "scatter_axis";
+  auto axis = op->getAttrOfType<IntegerAttr>(axisName);
+  if (!gridName || !axes || !axis)
+    return op->emitError() << "convert-mimo-to-mimort: malformed collective";
+  if (axis.getInt() != 0)
+    return op->emitError() << "convert-mimo-to-mimort: " << op->getName()
+                           << " lowers along dim 0 (tokens) only, got "
+                           << axisName << " = " << axis.getInt();
+  auto rs = dyn_cast<shard::ReduceScatterOp>(op);
+  if (rs && rs.getReduction() != shard::ReductionKind::Sum)
+    return op->emitError() << "convert-mimo-to-mimort: only sum "
+                              "reduce-scatters lower";
+  auto group = groupOf(op, gridName, axes.asArrayRef());
+  if (failed(group))
+    return failure();
+  auto [owner, dims] = *group;
+  Value in = materialize(op->getOperand(0));
+  if (failed(declareFor(op->getResult(0))))
+    return failure();
+  Value res = materialize(op->getResult(0));
+  if (rs) {
+    mrt::ReduceScatterOp::create(
+        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), in, res,
+        owner, b.getStrArrayAttr(dims));
+    return success();
+  }
+  if (isa<shard::AllGatherOp>(op)) {
+    mrt::AllGatherOp::create(b, loc, in, res, owner, b.getStrArrayAttr(dims));
+    return success();
+  }
+  // all_slice: this rank's block of the input's rows, by its coordinate in
+  // the group (one dim: the group's local rank).
+  if (dims.size() != 1)
+    return op->emitError() << "convert-mimo-to-mimort: all_slice over one "
+                              "grid axis lowers, got "
+                           << dims.size();
+  ArrayRef<int64_t> shape = shapeOf(in), part = shapeOf(res);
+  if (part.empty() || shape[0] % part[0] != 0)
+    return op->emitError() << "convert-mimo-to-mimort: all_slice rows do not "
+                              "divide the input's";
+  SmallVector<int64_t> blocks{shape[0] / part[0]};
+  llvm::append_range(blocks, part);
+  auto elem = cast<mrt::BufferType>(in.getType()).getElementType();
+  Value view = mrt::ReshapeOp::create(
+      b, loc, mrt::BufferType::get(ctx, blocks, elem), in);
+  Value coord = mrt::GridCoordOp::create(b, loc, b.getI64Type(), owner,
+                                         b.getStringAttr(dims.front()));
+  Value index =
+      arith::IndexCastOp::create(b, loc, b.getIndexType(), coord);
+  Value mine = mrt::SliceOp::create(
+      b, loc, mrt::BufferType::get(ctx, part, elem), view, index);
+  mrt::CopyOp::create(b, loc, mine, res);
+  return success();
+}
+
+LogicalResult Lowering::lowerAllReduce(shard::AllReduceOp op) {
+  if (op.getReduction() != shard::ReductionKind::Sum)
+    return op.emitError() << "convert-mimo-to-mimort: only sum all-reduces "
+                             "lower";
+  auto group = groupOf(op, op.getGridAttr(), op.getGridAxes());
+  if (failed(group))
+    return failure();
+  auto [owner, dims] = *group;
   Value in = materialize(op.getInput());
   Value target = in;
   if (!op.getInput().hasOneUse()) {
