@@ -53,9 +53,9 @@
 // FANOUT: mimort.buffer @data.input_ids activations : !mimort.buffer<4x128xi32>
 // FANOUT-LABEL: func.func @step
 // The LLM's 2 samples start at (llm dp mod 2) * 2 of the block.
-// FANOUT: mimort.grid_coord @llm "dp"
 // FANOUT: scf.for %{{.*}} = %{{.*}} to %c4
 // FANOUT: mimort.get @bridge.enc_out
+// FANOUT: mimort.grid_coord @llm "dp"
 // FANOUT: scf.for %{{.*}} = %{{.*}} to %c2 {{.*}} iter_args
 // FANOUT: mimort.get @bridge.enc_out
 // FANOUT: mimort.kernel "merge_rows_forward"

@@ -17,10 +17,10 @@ module {
 
 // -----
 
-// Disaggregated modules live on disjoint ranks.
+// Disaggregated modules tile the world with their rank spans.
 module {
-  // expected-error @+1 {{convert-mimo-to-mimort: the plan's layout is disaggregated; this pass places every module on all ranks (homogeneous or colocated layouts)}}
-  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64, plan = #mimo.plan<disaggregated, world = 2, micro_batch_size = 1>} {
+  // expected-error @+1 {{convert-mimo-to-mimort: the disaggregated plan's module spans cover 2 ranks of world 4}}
+  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64, plan = #mimo.plan<disaggregated, world = 4, micro_batch_size = 1>} {
     mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>) -> (tensor<f32>, tensor<f32>) attributes {parallel = #mimo.parallel<tp = 1, cp = 1, pp = 1, dp = 2>} {
       %t = mimo.param "embed.weight" : tensor<16x8xf32>
       %x = mimo.embedding %ids, %t : (tensor<8xi32>, tensor<16x8xf32>) -> tensor<8x8xf32>

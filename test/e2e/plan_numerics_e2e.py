@@ -122,7 +122,14 @@ class Placement:
 
     def coords(self, module, rank):
         g = self.grid(module)
+        rank -= g.get("ranks", [0])[0]
         return rank % g["tp"], (rank // (g["tp"] * g["cp"])) % g["pp"]
+
+    def spans(self, module, rank):
+        """Whether the rank is in the module's grid (every rank unless the
+        layout is disaggregated)."""
+        lo, size = self.grid(module).get("ranks", [0, None])
+        return size is None or lo <= rank < lo + size
 
     def owns(self, name, rank):
         """Whether the rank runs the ops of parameter `name`: every stage
@@ -130,6 +137,8 @@ class Placement:
         stage and the rest outside the layers on its last; modules placed
         on the LLM's first stage (homogeneous layout) there."""
         module = name.split(".")[0]
+        if not self.spans(module, rank):
+            return False
         pp = self.grid(module)["pp"]
         if pp == 1:
             return True
@@ -240,10 +249,17 @@ def main():
     for plan in a.plan:
         with open(plan) as f:
             plan_json = json.load(f)
-        worlds = {m["tp"] * m["cp"] * m["pp"] * m["dp"]
-                  for m in plan_json["modules"].values()}
-        check(len(worlds) == 1, f"{plan}: every module spans the world")
-        world = worlds.pop()
+        spans = [m["tp"] * m["cp"] * m["pp"] * m["dp"]
+                 for m in plan_json["modules"].values()]
+        if plan_json.get("layout") == "disaggregated":
+            # Modules on their own rank spans, side by side.
+            world = max(m["ranks"][0] + m["ranks"][1]
+                        for m in plan_json["modules"].values())
+            check(sum(spans) == world,
+                  f"{plan}: the module spans tile the world ({world})")
+        else:
+            check(len(set(spans)) == 1, f"{plan}: every module spans the world")
+            world = spans[0]
         name = os.path.splitext(os.path.basename(plan))[0]
         exe = build("trainer-" + name, ["--plan", plan])
         first_dp = first_dp or (exe, world)

@@ -40,7 +40,7 @@ namespace mimo::tools {
 
 cl::SubCommand &buildSubCommand() {
   static cl::SubCommand sub("build", "Build a trainer from a model spec "
-                                     "(world-1 and data-parallel plans)");
+                                     "and a plan: a trainer executable");
   return sub;
 }
 

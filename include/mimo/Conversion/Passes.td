@@ -51,17 +51,23 @@ def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
     calls (recomputing rotary embeddings, norm statistics and the
     cross-entropy log-sum-exp in the backward), and `@step` runs the local
     samples forward and backward, then the global-norm clip and one Adam
-    step per parameter with the per-token gradient scale. Grids have cp = pp
-    = 1 and tp * dp = world (homogeneous or colocated). Each rank loads its
-    contiguous block of the global batch on the grid of the smallest dp and
-    every parameter gradient is summed over its module's dp group before the
-    clip. Partitioned modules lower their `shard.all_reduce` ops to
-    `mimort.all_reduce` over the named dims, the row linear's bias to tp
-    rank 0, vocabulary ranges and the vocabulary-parallel cross-entropy to
-    the tp coordinate. Modules on different dp run the three-phase colocated
-    schedule with the encoder-to-LLM bridge (fan-in or fan-out, by
-    `all_gather` over the finer module's tp group). Pipeline and context
-    parallel grids and disaggregated layouts are rejected.
+    step per parameter with the per-token gradient scale. Grids have cp = 1;
+    tp * pp * dp = world for every module (homogeneous or colocated), or
+    (disaggregated) the encoder with its projector and the LLM on disjoint
+    rank spans that tile the world. Each rank loads its contiguous block of
+    the global batch on the grid of the smallest dp (disaggregated: the
+    whole batch, each module taking its replica's block) and every
+    parameter gradient is summed over its module's dp group before the
+    clip. Partitioned modules lower their `shard` collectives (all_reduce,
+    all_gather, reduce_scatter, all_slice) to runtime collectives over the
+    named dims, the row linear's bias to tp rank 0, vocabulary ranges and
+    the vocabulary-parallel cross-entropy to the tp coordinate. A pipelined
+    LLM (mimo-pipeline) runs the 1F1B or interleaved schedule. Modules on
+    different dp, and every colocated or disaggregated plan, run the
+    three-phase schedule with the encoder-to-LLM bridge: fan-in or fan-out
+    by `all_gather` over the finer module's tp group, or (disaggregated)
+    point to point between replica leaders over the `world` grid, each
+    phase on its module's ranks. Context-parallel grids are rejected.
   }];
   let options = [
     Option<"dataSamples", "data-samples", "int64_t", /*default=*/"0",

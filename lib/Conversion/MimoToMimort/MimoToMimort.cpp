@@ -217,6 +217,50 @@ private:
   llvm::StringMap<int64_t> tpOf;
   /// Each forward module's pipeline-parallel size.
   llvm::StringMap<int64_t> ppOf;
+  /// Each forward module's first rank (0 unless disaggregated).
+  llvm::StringMap<int64_t> offsetOf;
+  /// The disaggregated layout: encoder (+ projector) and LLM on disjoint
+  /// rank spans, the bridge point to point between them; every rank loads
+  /// the whole global batch through the `world` grid.
+  bool disaggregated = false;
+  static constexpr StringLiteral kWorldGrid = "world";
+  /// This rank's world rank (disaggregated), in the function being built,
+  /// and whether it is in each module's span (at the function's entry).
+  Value worldRank;
+  llvm::StringMap<Value> membership;
+  void enterRanks() {
+    if (!disaggregated)
+      return;
+    worldRank = mrt::GridCoordOp::create(
+        b, loc, b.getI64Type(), FlatSymbolRefAttr::get(ctx, kWorldGrid),
+        b.getStringAttr("tp"));
+    membership.clear();
+    for (auto &e : offsetOf)
+      membership[e.getKey()] = spanTest(e.getKey());
+  }
+  Value inModule(StringRef module) { return membership.lookup(module); }
+  Value spanTest(StringRef module) {
+    int64_t lo = offsetOf.lookup(module);
+    int64_t hi = lo + tpOf.lookup(module) * ppOf.lookup(module) *
+                          dpOf.lookup(module);
+    return arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, worldRank,
+                              i64(lo)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, worldRank,
+                              i64(hi)));
+  }
+  /// Builds `body` where only `module`'s ranks run it (every rank outside
+  /// the disaggregated layout).
+  void onModule(StringRef module, function_ref<void()> body) {
+    if (!disaggregated)
+      return body();
+    auto op = scf::IfOp::create(b, loc, inModule(module),
+                                /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(op.thenBlock());
+    body();
+  }
 
   /// The LLM's pipeline (mimo-pipeline): stages, virtual stages (chunks)
   /// per rank, layers per chunk, microbatches per step and in-flight slots
@@ -493,11 +537,16 @@ LogicalResult Lowering::checkPlan() {
              << " but is not partitioned; run mimo-partition first";
   }
   auto plan = model.getPlanAttr();
-  if (plan && plan.getLayout() == Layout::disaggregated)
-    return model.emitError()
-           << "convert-mimo-to-mimort: the plan's layout is disaggregated; "
-              "this pass places every module on all ranks (homogeneous or "
-              "colocated layouts)";
+  disaggregated = plan && plan.getLayout() == Layout::disaggregated;
+  for (mimo::ModuleOp m : model.getModules())
+    if (m.getKind() != ModuleKind::backward) {
+      auto p = m.getParallelAttr();
+      offsetOf[m.getSymName()] = p && disaggregated ? p.getOffset() : 0;
+      if (disaggregated && m.getSymName() == kWorldGrid)
+        return m.emitError()
+               << "convert-mimo-to-mimort: a module named '" << kWorldGrid
+               << "' clashes with the disaggregated layout's world grid";
+    }
   // One dp for every forward module: a module on another dp would need the
   // encoder-to-LLM bridge.
   SmallVector<std::pair<StringRef, int64_t>> dps;
@@ -513,9 +562,14 @@ LogicalResult Lowering::checkPlan() {
   // The colocated layout runs ARCHITECTURE.md's three-phase schedule (with
   // the bridge between dp sizes, equal or not).
   bridged = (plan && plan.getLayout() == Layout::colocated) ||
+            disaggregated ||
             llvm::any_of(dps, [&](auto &e) { return e.second != dp; });
   for (auto [name, d] : dps)
     dp = std::min(dp, d);
+  // Disaggregated: every rank loads the whole batch (the world grid's one
+  // replica) and each module takes its replica's block of it.
+  if (disaggregated)
+    dp = 1;
   if (bridged) {
     // The bridge moves each encoder's projected tokens to the LLM grid: a
     // projector runs on its encoder's grid, and one dp divides the other.
@@ -543,8 +597,52 @@ LogicalResult Lowering::checkPlan() {
     }
   }
   world = plan ? plan.getWorld() : 1;
+  if (disaggregated) {
+    // Two spans: the LLM's, and its encoder's (with the projector); they
+    // are disjoint and cover the world.
+    int64_t covered = 0;
+    for (mimo::ModuleOp m : model.getModules()) {
+      if (m.getKind() == ModuleKind::backward ||
+          m.getKind() == ModuleKind::projector)
+        continue;
+      StringRef name = m.getSymName();
+      int64_t lo = offsetOf.lookup(name),
+              span = tpOf.lookup(name) * ppOf.lookup(name) * dpOf.lookup(name);
+      covered += span;
+      for (mimo::ModuleOp o : model.getModules()) {
+        if (o == m || o.getKind() == ModuleKind::backward ||
+            o.getKind() == ModuleKind::projector)
+          continue;
+        int64_t olo = offsetOf.lookup(o.getSymName());
+        int64_t ospan = tpOf.lookup(o.getSymName()) * ppOf.lookup(o.getSymName()) *
+                        dpOf.lookup(o.getSymName());
+        if (lo < olo + ospan && olo < lo + span)
+          return m.emitError()
+                 << "convert-mimo-to-mimort: module '" << name << "' (ranks ["
+                 << lo << ", " << lo + span << ")) overlaps module '"
+                 << o.getSymName() << "' (ranks [" << olo << ", "
+                 << olo + ospan << ")) in a disaggregated plan";
+      }
+    }
+    for (mimo::ModuleOp m : model.getModules())
+      if (m.getKind() == ModuleKind::projector) {
+        StringRef enc =
+            cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference();
+        if (offsetOf.lookup(m.getSymName()) != offsetOf.lookup(enc))
+          return m.emitError()
+                 << "convert-mimo-to-mimort: projector '" << m.getSymName()
+                 << "' must run on its encoder's ranks (from "
+                 << offsetOf.lookup(enc) << "), got ranks from "
+                 << offsetOf.lookup(m.getSymName());
+      }
+    if (covered != world)
+      return model.emitError()
+             << "convert-mimo-to-mimort: the disaggregated plan's module "
+                "spans cover "
+             << covered << " ranks of world " << world;
+  }
   for (mimo::ModuleOp m : model.getModules()) {
-    if (m.getKind() == ModuleKind::backward)
+    if (m.getKind() == ModuleKind::backward || disaggregated)
       continue;
     int64_t span = tpOf.lookup(m.getSymName()) *
                    ppOf.lookup(m.getSymName()) * dpOf.lookup(m.getSymName());
@@ -1603,6 +1701,8 @@ LogicalResult Lowering::lowerStep() {
   for (mimo::ModuleOp m : forward)
     if (dpOf.lookup(m.getSymName()) < dpOf.lookup(loaderName))
       loaderName = m.getSymName().str();
+  if (disaggregated)
+    loaderName = kWorldGrid.str();
   int64_t vocab = -1, placeholder = -1;
   llm.walk([&](EmbeddingOp e) {
     vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
@@ -1678,6 +1778,7 @@ LogicalResult Lowering::lowerStep() {
       b, loc, "step", b.getFunctionType({b.getI64Type()}, {f32Type}));
   Block *entry = step.addEntryBlock();
   b.setInsertionPointToStart(entry);
+  enterRanks();
   for (const Param &p : params)
     zero(get(p.name + ".grad"));
   // Adam moments offloaded (mimo-insert-offload's `optimizer`) stay on the
@@ -1865,7 +1966,7 @@ LogicalResult Lowering::lowerStep() {
     std::string llmGrad = declareBridge("llm_grad", stacked(bLlm));
     // Where a module's samples start in the loaded block (the loader's dp
     // divides the module's).
-    auto offsetOf = [&](StringRef m, int64_t dpM, int64_t bM) -> Value {
+    auto blockStart = [&](StringRef m, int64_t dpM, int64_t bM) -> Value {
       int64_t ratio = dpM / dp;
       if (ratio == 1)
         return index(0);
@@ -1894,8 +1995,65 @@ LogicalResult Lowering::lowerStep() {
         mrt::CopyOp::create(b, loc, slot(gathered, index(k * stride)),
                             slot(view, index(k)));
     };
-    Value offEnc = offsetOf(encName, dpEnc, bEnc);
-    Value offLlm = offsetOf(llmName, dpLlm, bLlm);
+    // Disaggregated: each phase runs on its module's ranks only; the
+    // bridge is point to point between replica leaders (tp = pp = 0): the
+    // sample g of the global batch goes from the leader of encoder replica
+    // g / bEnc to the leader of LLM replica g / bLlm, which broadcasts it to
+    // its tp (x pp) group; its gradient travels back the same way.
+    const bool split = disaggregated;
+    int64_t offE = offsetOf.lookup(encName), offL = offsetOf.lookup(llmName);
+    int64_t mpE = tpEnc, mpL = tpLlm * ppLlm;
+    LogicalResult status = success();
+    auto onSide = [&](StringRef module, function_ref<LogicalResult()> body) {
+      onModule(module, [&] {
+        if (succeeded(status))
+          status = body();
+      });
+      return status;
+    };
+    auto coordOf = [&](StringRef m, StringRef dim) -> Value {
+      return mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                      FlatSymbolRefAttr::get(ctx, m),
+                                      b.getStringAttr(dim));
+    };
+    auto isZero = [&](Value v) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v,
+                                   i64(0));
+    };
+    // Sends (or receives) this replica's slots of `buf` [bFrom, ...] to (or
+    // from) the leaders of the other side's replicas, on the leader.
+    auto leaderP2P = [&](bool send, StringRef from, int64_t bFrom, Value buf,
+                         int64_t bTo, int64_t offTo, int64_t mpTo,
+                         int64_t tag) {
+      Value lead = isZero(coordOf(from, "tp"));
+      if (ppOf.lookup(from) > 1)
+        lead = arith::AndIOp::create(b, loc, lead, isZero(coordOf(from, "pp")));
+      auto ifLead = scf::IfOp::create(b, loc, lead, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(ifLead.thenBlock());
+      Value first =
+          arith::MulIOp::create(b, loc, coordOf(from, "dp"), i64(bFrom));
+      auto loop = scf::ForOp::create(b, loc, index(0), index(bFrom), index(1));
+      b.setInsertionPointToStart(loop.getBody());
+      Value j = loop.getInductionVar();
+      Value sampleNo = arith::AddIOp::create(
+          b, loc, first,
+          arith::IndexCastOp::create(b, loc, b.getI64Type(), j));
+      Value peer = arith::AddIOp::create(
+          b, loc, i64(offTo),
+          arith::MulIOp::create(
+              b, loc, arith::DivSIOp::create(b, loc, sampleNo, i64(bTo)),
+              i64(mpTo)));
+      auto world = FlatSymbolRefAttr::get(ctx, kWorldGrid);
+      if (send)
+        mrt::SendOp::create(b, loc, slot(buf, j), peer, world,
+                            b.getStrArrayAttr({"tp"}),
+                            b.getI64IntegerAttr(tag));
+      else
+        mrt::RecvOp::create(b, loc, slot(buf, j), peer, world,
+                            b.getStrArrayAttr({"tp"}),
+                            b.getI64IntegerAttr(tag));
+    };
 
     // Phase 1. What the encoder's and projector's backward read is kept
     // per encoder sample until phase 3.
@@ -1903,18 +2061,23 @@ LogicalResult Lowering::lowerStep() {
       for (Value v : m.getBodyBlock().getTerminator()->getOperands())
         slotted.insert(v);
     slots = bEnc;
-    {
-      auto loop = scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(loop.getBody());
-      env.clear();
-      sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
-      slotIndex = loop.getInductionVar();
-      if (failed(runForward(enc)) || failed(runForward(proj)))
-        return failure();
-      mrt::CopyOp::create(b, loc, viewOf(results[proj.getSymName()][0]),
-                          slot(get(encOut), loop.getInductionVar()));
-    }
+    if (failed(onSide(encName, [&]() -> LogicalResult {
+          Value offEnc = blockStart(encName, dpEnc, bEnc);
+          auto loop =
+              scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(loop.getBody());
+          env.clear();
+          sample =
+              arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
+          slotIndex = loop.getInductionVar();
+          if (failed(runForward(enc)) || failed(runForward(proj)))
+            return failure();
+          mrt::CopyOp::create(b, loc, viewOf(results[proj.getSymName()][0]),
+                              slot(get(encOut), loop.getInductionVar()));
+          return success();
+        })))
+      return failure();
     slotIndex = Value();
     // Offload (mimo-insert-offload): what the encoder and projector keep,
     // and their parameters and gradient buffers, wait on the host through
@@ -1952,7 +2115,27 @@ LogicalResult Lowering::lowerStep() {
     // Bridge forward.
     bool fanIn = dpEnc > dpLlm;
     Loc image{encOut, true, true};
-    if (fanIn) {
+    if (split) {
+      std::string llmIn = declareBridge("llm_in", stacked(bLlm));
+      onModule(encName, [&] {
+        leaderP2P(/*send=*/true, encName, bEnc, get(encOut), bLlm, offL, mpL,
+                  /*tag=*/0);
+      });
+      onModule(llmName, [&] {
+        leaderP2P(/*send=*/false, llmName, bLlm, get(llmIn), bEnc, offE, mpE,
+                  /*tag=*/0);
+        if (mpL > 1) {
+          SmallVector<StringRef> dims{"tp"};
+          if (ppLlm > 1)
+            dims.push_back("pp");
+          mrt::BroadcastOp::create(b, loc, get(llmIn),
+                                   FlatSymbolRefAttr::get(ctx, llmName),
+                                   b.getStrArrayAttr(dims),
+                                   b.getI64IntegerAttr(0));
+        }
+      });
+      image = Loc{llmIn, true, true};
+    } else if (fanIn) {
       // The LLM's tp (x pp) group holds the encoder slots of its dp slot:
       // gather them and keep one copy of each (every tpEnc-th member).
       std::string llmIn = declareBridge("llm_in", stacked(bLlm));
@@ -1970,12 +2153,14 @@ LogicalResult Lowering::lowerStep() {
     overrides[llm.getBodyBlock().getArgument(2)] = image;
 
     // Phase 2.
+    auto phase2 = [&]() -> LogicalResult {
+    Value offLlm = blockStart(llmName, dpLlm, bLlm);
     if (pipelined()) {
       // The LLM's pipeline over its microbatches; the first stage collects
       // the image-token gradients, which every stage then needs for the
       // encoder backward (ARCHITECTURE.md: broadcast from LLM stage 0).
       schedule.sampleOffset = offLlm;
-      schedule.bridgeByMicrobatch = fanIn;
+      schedule.bridgeByMicrobatch = fanIn || split;
       schedule.afterFirstBackward = [&](Value j) {
         mrt::CopyOp::create(b, loc,
                             get(results[(llmName + "_grad").c_str()][0].sym),
@@ -2000,7 +2185,7 @@ LogicalResult Lowering::lowerStep() {
       Value j = samples.getInductionVar();
       sample = arith::AddIOp::create(b, loc, offLlm, j);
       // Fan-out: the LLM's samples are a block of the encoder's.
-      bridgeSample = fanIn ? j : sample;
+      bridgeSample = fanIn || split ? j : sample;
       if (failed(runForward(llm)))
         return failure();
       SmallVector<Value> totals = accumulateLoss(samples);
@@ -2013,10 +2198,58 @@ LogicalResult Lowering::lowerStep() {
       scf::YieldOp::create(b, loc, totals);
     }
     }
+    return success();
+    };
+    if (!split) {
+      if (failed(phase2()))
+        return failure();
+    } else {
+      // The LLM's ranks yield their loss and token count (once per tp
+      // group); the encoder's add nothing to the step totals.
+      auto llmSide = scf::IfOp::create(b, loc, TypeRange{f32Type, f32Type},
+                                       inModule(llmName),
+                                       /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(llmSide.thenBlock());
+        if (failed(phase2()))
+          return failure();
+        if (samples) {
+          localLoss = samples.getResult(0);
+          localCount = samples.getResult(1);
+          samples = scf::ForOp();
+        }
+        Value once = isZero(coordOf(llmName, "tp"));
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::SelectOp::create(b, loc, once, localLoss,
+                                               f32(0.0)),
+                       arith::SelectOp::create(b, loc, once, localCount,
+                                               f32(0.0))});
+        b.setInsertionPointToStart(llmSide.elseBlock());
+        scf::YieldOp::create(b, loc, ValueRange{f32(0.0), f32(0.0)});
+      }
+      localLoss = llmSide.getResult(0);
+      localCount = llmSide.getResult(1);
+    }
     overrides.clear();
     // Bridge backward.
-    if (fanIn) {
-      Value pos = offsetOf(encName, dpEnc, 1);
+    if (split) {
+      onModule(llmName, [&] {
+        leaderP2P(/*send=*/true, llmName, bLlm, get(llmGrad), bEnc, offE, mpE,
+                  /*tag=*/1);
+      });
+      onModule(encName, [&] {
+        leaderP2P(/*send=*/false, encName, bEnc, get(encGrad), bLlm, offL, mpL,
+                  /*tag=*/1);
+        if (mpE > 1)
+          mrt::BroadcastOp::create(b, loc, get(encGrad),
+                                   FlatSymbolRefAttr::get(ctx, encName),
+                                   b.getStrArrayAttr({"tp"}),
+                                   b.getI64IntegerAttr(0));
+      });
+    } else if (fanIn) {
+      Value pos = blockStart(encName, dpEnc, 1);
       Value view = mrt::ReshapeOp::create(b, loc, stacked(bEnc, dpEnc / dpLlm),
                                           get(llmGrad));
       mrt::CopyOp::create(b, loc, slot(view, pos), get(encGrad));
@@ -2032,21 +2265,26 @@ LogicalResult Lowering::lowerStep() {
     // Phase 3: the backward of each encoder sample from what phase 1 kept.
     for (const std::string &sym : hostDuringLlm)
       mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
-    {
-      auto loop = scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(loop.getBody());
-      env.clear();
-      sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
-      bridgeSample = loop.getInductionVar();
-      slotIndex = loop.getInductionVar();
-      mimo::ModuleOp projBwd = backwardOf[proj.getSymName()];
-      overrides[projBwd.getBodyBlock().getArgument(0)] =
-          Loc{encGrad, true, true};
-      if (failed(runBackward(proj)) || failed(runBackward(enc)))
-        return failure();
-      overrides.clear();
-    }
+    if (failed(onSide(encName, [&]() -> LogicalResult {
+          Value offEnc = blockStart(encName, dpEnc, bEnc);
+          auto loop =
+              scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(loop.getBody());
+          env.clear();
+          sample =
+              arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
+          bridgeSample = loop.getInductionVar();
+          slotIndex = loop.getInductionVar();
+          mimo::ModuleOp projBwd = backwardOf[proj.getSymName()];
+          overrides[projBwd.getBodyBlock().getArgument(0)] =
+              Loc{encGrad, true, true};
+          if (failed(runBackward(proj)) || failed(runBackward(enc)))
+            return failure();
+          overrides.clear();
+          return success();
+        })))
+      return failure();
     slotIndex = Value();
   }
   if (samples) {
@@ -2064,9 +2302,16 @@ LogicalResult Lowering::lowerStep() {
     SmallVector<StringRef> dims{"dp"};
     if (pipelined())
       dims.push_back("pp");
+    // Disaggregated: over every rank (the encoder's add zero), so each rank
+    // reports the step's loss.
+    StringRef over = llmName;
+    if (disaggregated) {
+      over = kWorldGrid;
+      dims.assign({"tp"});
+    }
     mrt::AllReduceOp::create(
         b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), buf,
-        FlatSymbolRefAttr::get(ctx, llmName), b.getStrArrayAttr(dims));
+        FlatSymbolRefAttr::get(ctx, over), b.getStrArrayAttr(dims));
     return mrt::ReadScalarOp::create(b, loc, f32Type, buf, i64Attr(0))
         .getResult();
   };
@@ -2093,21 +2338,25 @@ LogicalResult Lowering::lowerStep() {
                buf)
         .getResult();
   };
+  // (Disaggregated: on the module's ranks; a parameter's copies elsewhere
+  // are never read and keep their initial values.)
   for (const Param &p : params) {
     if (dpOf.lookup(p.module) == 1)
       continue;
-    if (p.shard) {
-      mrt::ReduceScatterOp::create(
+    onModule(p.module, [&] {
+      if (p.shard) {
+        mrt::ReduceScatterOp::create(
+            b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
+            flat(get(p.name + ".grad"), {p.type.getNumElements()}),
+            get(p.name + ".grad_shard"), FlatSymbolRefAttr::get(ctx, p.module),
+            b.getStrArrayAttr({"dp"}));
+        return;
+      }
+      mrt::AllReduceOp::create(
           b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
-          flat(get(p.name + ".grad"), {p.type.getNumElements()}),
-          get(p.name + ".grad_shard"), FlatSymbolRefAttr::get(ctx, p.module),
+          get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
           b.getStrArrayAttr({"dp"}));
-      continue;
-    }
-    mrt::AllReduceOp::create(
-        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
-        get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
-        b.getStrArrayAttr({"dp"}));
+    });
   }
   // The gradient the update reads: this rank's part, or the whole tensor.
   auto gradOf = [&](const Param &p) {
@@ -2175,12 +2424,35 @@ LogicalResult Lowering::lowerStep() {
   }
   for (const Partial &q : partials) {
     Value part = get(q.sym);
-    mrt::AllReduceOp::create(
-        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), part,
-        FlatSymbolRefAttr::get(ctx, q.module), b.getStrArrayAttr(q.dims));
+    onModule(q.module, [&] {
+      mrt::AllReduceOp::create(
+          b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), part,
+          FlatSymbolRefAttr::get(ctx, q.module), b.getStrArrayAttr(q.dims));
+    });
     ss = arith::AddFOp::create(
         b, loc, ss,
         mrt::ReadScalarOp::create(b, loc, f32Type, part, i64Attr(0)));
+  }
+  if (disaggregated) {
+    // Each rank now holds its modules' sum (the others' gradients are
+    // zero there): the first rank of each span adds it once over the world.
+    SmallVector<int64_t> firsts;
+    for (const Param &p : params)
+      if (!llvm::is_contained(firsts, offsetOf.lookup(p.module)))
+        firsts.push_back(offsetOf.lookup(p.module));
+    Value first = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+    for (int64_t f : firsts)
+      first = arith::OrIOp::create(
+          b, loc, first,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, worldRank,
+                                i64(f)));
+    Value all = get(sumSqSym);
+    mrt::FillOp::create(b, loc, all,
+                        arith::SelectOp::create(b, loc, first, ss, f32(0.0)));
+    mrt::AllReduceOp::create(
+        b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum), all,
+        FlatSymbolRefAttr::get(ctx, kWorldGrid), b.getStrArrayAttr({"tp"}));
+    ss = mrt::ReadScalarOp::create(b, loc, f32Type, all, i64Attr(0));
   }
   Value norm = arith::DivFOp::create(b, loc, sqrtF32(ss), tokens);
   double maxNorm = optF("grad_clip", 0.0);
@@ -2217,12 +2489,13 @@ LogicalResult Lowering::lowerStep() {
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(update.thenBlock());
     for (const Param &p : params) {
+      onModule(p.module, [&] {
       if (!p.shard) {
         kernel("adam_step",
                {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
                 get(p.name + ".m"), get(p.name + ".v")},
                {b.getNamedAttr("adam", adam)});
-        continue;
+        return;
       }
       // Update this rank's part, then gather every rank's.
       int64_t dpM = dpOf.lookup(p.module);
@@ -2243,6 +2516,7 @@ LogicalResult Lowering::lowerStep() {
       mrt::AllGatherOp::create(b, loc, staged, blocks,
                                FlatSymbolRefAttr::get(ctx, p.module),
                                b.getStrArrayAttr({"dp"}));
+      });
     }
   }
   func::ReturnOp::create(
@@ -2435,7 +2709,13 @@ void Lowering::lowerInit() {
   auto init = func::FuncOp::create(b, loc, "init", b.getFunctionType({}, {}));
   b.setInsertionPointToStart(init.addEntryBlock());
   Value zeroOffset = i64(0);
+  enterRanks();
   for (const Param &p : params) {
+    // (Disaggregated: the module's ranks initialise its parameters.)
+    OpBuilder::InsertionGuard perParam(b);
+    if (disaggregated)
+      b.setInsertionPointToStart(
+          scf::IfOp::create(b, loc, inModule(p.module), false).thenBlock());
     Value buf = get(p.name);
     mrt::InitKind kind = p.init == mimo::InitKind::zeros ? mrt::InitKind::Zeros
                          : p.init == mimo::InitKind::ones
@@ -2556,11 +2836,18 @@ LogicalResult Lowering::run() {
   for (mimo::ModuleOp m : model.getModules())
     if (m.getKind() != ModuleKind::backward) {
       usedNames.insert(m.getSymName());
-      mrt::GridOp::create(b, loc, m.getSymName(),
-                          tpOf.lookup(m.getSymName()), 1,
-                          ppOf.lookup(m.getSymName()),
-                          dpOf.lookup(m.getSymName()), 0, world);
+      StringRef name = m.getSymName();
+      int64_t tp = tpOf.lookup(name), pp = ppOf.lookup(name),
+              dpM = dpOf.lookup(name);
+      mrt::GridOp::create(b, loc, name, tp, 1, pp, dpM, offsetOf.lookup(name),
+                          tp * pp * dpM);
     }
+  if (disaggregated) {
+    // One replica over every rank: tp coordinate = world rank, the tp group
+    // = the world (the bridge's point-to-point, the step totals).
+    usedNames.insert(kWorldGrid);
+    mrt::GridOp::create(b, loc, kWorldGrid, world, 1, 1, 1, 0, world);
+  }
   declPoint = model;
   if (failed(collectParams()) || failed(lowerStep()))
     return failure();
