@@ -2,7 +2,7 @@
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-out.json --emit=mlir | FileCheck %s --check-prefix=FANOUT
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-llm-pp2.json --emit=mlir | FileCheck %s --check-prefix=PP
 // RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-fan-in-offload.json --emit=mlir | FileCheck %s --check-prefix=OFFLOAD
-// RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-colocated-fan-in-offload.json" --mimo-generate-backward --mimo-partition --mimo-apply-recompute | not mimo-opt --convert-mimo-to-mimort 2>&1 | FileCheck %s --check-prefix=UNRESOLVED
+// RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-colocated-fan-in-offload.json" --mimo-bridge --mimo-generate-backward --mimo-partition --mimo-apply-recompute | not mimo-opt --convert-mimo-to-mimort 2>&1 | FileCheck %s --check-prefix=UNRESOLVED
 //
 // Colocated plans whose modules differ in dp: the three-phase schedule and
 // the encoder-to-LLM bridge. Fan-in (encoder tp1 dp4, LLM tp2 dp2): each

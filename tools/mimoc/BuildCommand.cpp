@@ -124,6 +124,7 @@ int runBuild() {
     planOptions.planFile = planFile;
     pm.addNestedPass<ModelOp>(createMimoPlanParallelism(planOptions));
   }
+  pm.addNestedPass<ModelOp>(createMimoBridge());
   pm.addNestedPass<ModelOp>(createMimoGenerateBackward());
   pm.addNestedPass<ModelOp>(createMimoPartition());
   pm.addNestedPass<ModelOp>(createMimoPipeline());

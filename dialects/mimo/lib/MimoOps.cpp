@@ -207,13 +207,15 @@ LogicalResult ModelOp::verifyRegions() {
   llvm::StringMap<mimo::ModuleOp> byName;
   int64_t llms = 0;
   for (Operation &op : getBody().front()) {
-    // The partitioned IR also declares each module's device grid here.
-    if (isa<mlir::shard::GridOp>(op))
+    // The partitioned IR also declares each module's device grid here, and
+    // mimo-bridge the bridges between module grids.
+    if (isa<mlir::shard::GridOp, BridgeOp>(op))
       continue;
     auto m = dyn_cast<mimo::ModuleOp>(op);
     if (!m)
       return op.emitOpError() << "cannot appear in a mimo.model; only "
-                                 "mimo.module and shard.grid ops can";
+                                 "mimo.module, mimo.bridge and shard.grid ops "
+                                 "can";
     byName[m.getSymName()] = m;
     if (m.getKind() == ModuleKind::llm)
       ++llms;
@@ -656,6 +658,64 @@ LogicalResult StackOp::verifyRegions() {
     return yield.emitOpError()
            << "yields " << typesToString(yield.getOperandTypes())
            << " but the stack carries and collects " << typesToString(yields);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BridgeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BridgeOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto model = (*this)->getParentOfType<ModelOp>();
+  auto lookup = [&](FlatSymbolRefAttr name) {
+    return tables.lookupSymbolIn<mimo::ModuleOp>(model, name);
+  };
+  mimo::ModuleOp src = lookup(getSourceAttr()), dst = lookup(getTargetAttr());
+  if (!src || src.getKind() != ModuleKind::projector)
+    return emitOpError() << "source " << getSourceAttr()
+                         << " must name a projector module";
+  if (!dst || dst.getKind() != ModuleKind::llm)
+    return emitOpError() << "target " << getTargetAttr()
+                         << " must name the LLM module";
+  if (!dst.getInputsAttr() ||
+      !llvm::any_of(dst.getInputsAttr(), [&](Attribute a) {
+        return cast<SymbolRefAttr>(a).getRootReference() == src.getSymName();
+      }))
+    return emitOpError() << "the LLM does not read " << getSourceAttr();
+  int64_t factor = getFactor();
+  auto ps = src.getParallelAttr(), pd = dst.getParallelAttr();
+  int64_t ds = ps ? ps.getDp() : 1, dd = pd ? pd.getDp() : 1;
+  bool disaggregated = model.getPlanAttr() &&
+                       model.getPlanAttr().getLayout() == Layout::disaggregated;
+  auto grids = [&](InFlightDiagnostic d) -> LogicalResult {
+    return d << " (source dp = " << ds << ", target dp = " << dd
+             << ", factor = " << factor << ")";
+  };
+  switch (getKind()) {
+  case BridgeKind::equal:
+    if (ds != dd || factor != 1)
+      return grids(emitOpError() << "equal needs the same dp and factor 1");
+    break;
+  case BridgeKind::fan_in:
+    if (factor < 2 || ds != factor * dd)
+      return grids(emitOpError()
+                   << "fan_in needs source dp = factor x target dp, factor > 1");
+    break;
+  case BridgeKind::fan_out:
+    if (factor < 2 || dd != factor * ds)
+      return grids(emitOpError()
+                   << "fan_out needs target dp = factor x source dp, factor > 1");
+    break;
+  case BridgeKind::leaders:
+    if (!disaggregated || factor != 1)
+      return grids(emitOpError() << "leaders needs the disaggregated layout "
+                                    "and factor 1");
+    break;
+  }
+  if (disaggregated && getKind() != BridgeKind::leaders)
+    return emitOpError() << "modules on disjoint ranks (disaggregated) meet "
+                            "through leaders, not "
+                         << stringifyBridgeKind(getKind());
   return success();
 }
 

@@ -204,4 +204,26 @@ def MimoInsertOffload : Pass<"mimo-insert-offload", "::mimo::ModelOp"> {
   }];
 }
 
+def MimoBridge : Pass<"mimo-bridge", "::mimo::ModelOp"> {
+  let summary = "Place the encoder-to-LLM bridge between module grids";
+  let description = [{
+    Runs after `mimo-plan-parallelism`. When the plan's layout is colocated
+    or disaggregated, or a forward module's dp differs from the LLM's, adds
+    one `mimo.bridge` per projector the LLM reads, naming how its tokens
+    reach the LLM's grid: `equal` (same dp), `fan_in` / `fan_out` (one dp a
+    multiple of the other, by that factor) or `leaders` (disaggregated).
+    Checks what the bridge needs: a projector on its encoder's grid (tp and
+    dp; disaggregated: its ranks), and colocated dps of which one divides
+    the other. Homogeneous plans on one dp need no bridge and get none; a
+    model that already has its bridges is left as it is.
+
+    `convert-mimo-to-mimort` runs the three-phase schedule (ARCHITECTURE.md)
+    around each bridge and rejects a plan that needs one but has none.
+
+    ```
+    mimo-opt model.mlir --mimo-plan-parallelism="plan=plan.json" --mimo-bridge
+    ```
+  }];
+}
+
 #endif // MIMO_TRANSFORMS_PASSES_TD

@@ -210,9 +210,9 @@ private:
   int64_t world = 1;
   /// Each forward module's data-parallel size.
   llvm::StringMap<int64_t> dpOf;
-  /// Whether modules differ in dp: the encoder-to-LLM bridge and the
-  /// three-phase colocated schedule.
-  bool bridged = false;
+  /// The model's mimo.bridge (mimo-bridge): the three-phase schedule.
+  bool bridged = false, needsBridge = false;
+  BridgeOp bridge;
   /// Each forward module's tensor-parallel size.
   llvm::StringMap<int64_t> tpOf;
   /// Each forward module's pipeline-parallel size.
@@ -561,41 +561,24 @@ LogicalResult Lowering::checkPlan() {
   dp = dps.empty() ? 1 : dps.front().second;
   // The colocated layout runs ARCHITECTURE.md's three-phase schedule (with
   // the bridge between dp sizes, equal or not).
-  bridged = (plan && plan.getLayout() == Layout::colocated) ||
-            disaggregated ||
-            llvm::any_of(dps, [&](auto &e) { return e.second != dp; });
+  needsBridge =
+      (plan && plan.getLayout() == Layout::colocated) || disaggregated ||
+      llvm::any_of(dps, [&](auto &e) { return e.second != dp; });
+  auto bridges = model.getBody().front().getOps<BridgeOp>();
+  bridged = !bridges.empty();
+  if (bridged)
+    bridge = *bridges.begin();
   for (auto [name, d] : dps)
     dp = std::min(dp, d);
   // Disaggregated: every rank loads the whole batch (the world grid's one
   // replica) and each module takes its replica's block of it.
   if (disaggregated)
     dp = 1;
-  if (bridged) {
-    // The bridge moves each encoder's projected tokens to the LLM grid: a
-    // projector runs on its encoder's grid, and one dp divides the other.
-    for (mimo::ModuleOp m : model.getModules()) {
-      if (m.getKind() != ModuleKind::projector)
-        continue;
-      StringRef enc = cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference();
-      if (dpOf.lookup(enc) != dpOf.lookup(m.getSymName()) ||
-          tpOf.lookup(enc) != tpOf.lookup(m.getSymName()))
-        return m.emitError()
-               << "convert-mimo-to-mimort: projector '" << m.getSymName()
-               << "' must have its encoder's grid (tp = " << tpOf.lookup(enc)
-               << ", dp = " << dpOf.lookup(enc) << "), got tp = "
-               << tpOf.lookup(m.getSymName())
-               << ", dp = " << dpOf.lookup(m.getSymName());
-    }
-    for (auto [name, d] : dps) {
-      int64_t hi = std::max(d, dpOf.lookup(llmName)),
-              lo = std::min(d, dpOf.lookup(llmName));
-      if (hi % lo != 0)
-        return model.emitError()
-               << "convert-mimo-to-mimort: module '" << name << "' has dp = "
-               << d << " and the LLM dp = " << dpOf.lookup(llmName)
-               << "; the bridge needs one to divide the other";
-    }
-  }
+  if (bridged && llvm::range_size(bridges) != 1)
+    return model.emitError() << "convert-mimo-to-mimort: the three-phase "
+                                "schedule lowers one bridge (one encoder and "
+                                "projector), got "
+                             << llvm::range_size(bridges);
   world = plan ? plan.getWorld() : 1;
   if (disaggregated) {
     // Two spans: the LLM's, and its encoder's (with the projector); they
@@ -653,6 +636,11 @@ LogicalResult Lowering::checkPlan() {
              << "' spans tp * pp * dp = " << span
              << " ranks; every rank must hold every module";
   }
+  if (needsBridge && !bridged)
+    return model.emitError()
+           << "convert-mimo-to-mimort: the plan puts the encoder side and the "
+              "LLM on different grids but the model has no mimo.bridge; run "
+              "mimo-bridge first";
   int64_t globalBatch = model.getGlobalBatchSize();
   for (auto [name, d] : dps)
     if (globalBatch % d != 0)
@@ -1937,6 +1925,11 @@ LogicalResult Lowering::lowerStep() {
              << "convert-mimo-to-mimort: modules on different dp need one "
                 "encoder and one projector for the bridge";
     mimo::ModuleOp enc = encoders[0], proj = projectors[0];
+    if (bridge.getSource() != proj.getSymName())
+      return bridge.emitError()
+             << "convert-mimo-to-mimort: the bridge's source must be the "
+                "projector '"
+             << proj.getSymName() << "'";
     StringRef encName = enc.getSymName();
     int64_t dpEnc = dpOf.lookup(encName), dpLlm = dpOf.lookup(llmName);
     int64_t tpEnc = tpOf.lookup(encName), tpLlm = tpOf.lookup(llmName);
@@ -2000,7 +1993,7 @@ LogicalResult Lowering::lowerStep() {
     // sample g of the global batch goes from the leader of encoder replica
     // g / bEnc to the leader of LLM replica g / bLlm, which broadcasts it to
     // its tp (x pp) group; its gradient travels back the same way.
-    const bool split = disaggregated;
+    const bool split = bridge.getKind() == BridgeKind::leaders;
     int64_t offE = offsetOf.lookup(encName), offL = offsetOf.lookup(llmName);
     int64_t mpE = tpEnc, mpL = tpLlm * ppLlm;
     LogicalResult status = success();
@@ -2113,7 +2106,7 @@ LogicalResult Lowering::lowerStep() {
     for (const std::string &sym : hostDuringLlm)
       mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     // Bridge forward.
-    bool fanIn = dpEnc > dpLlm;
+    bool fanIn = bridge.getKind() == BridgeKind::fan_in;
     Loc image{encOut, true, true};
     if (split) {
       std::string llmIn = declareBridge("llm_in", stacked(bLlm));

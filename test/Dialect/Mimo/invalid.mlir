@@ -191,7 +191,7 @@ mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global
   mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
     mimo.return
   }
-  // expected-error @+1 {{cannot appear in a mimo.model; only mimo.module and shard.grid ops can}}
+  // expected-error @+1 {{cannot appear in a mimo.model; only mimo.module, mimo.bridge and shard.grid ops can}}
   func.func private @stray()
 }
 
@@ -1453,4 +1453,130 @@ func.func @f(%x: tensor<8x16xf32>) {
     mimo.yield %r : tensor<8x16xf32>
   }
   return
+}
+
+// -----
+
+// A bridge's kind must fit the grids: fan_in needs a finer source dp.
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{'mimo.bridge' op fan_in needs source dp = factor x target dp, factor > 1 (source dp = 1, target dp = 1, factor = 2)}}
+  mimo.bridge fan_in @proj to @llm factor 2
+}
+
+// -----
+
+// fan_out needs a finer target dp.
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{'mimo.bridge' op fan_out needs target dp = factor x source dp, factor > 1 (source dp = 1, target dp = 1, factor = 2)}}
+  mimo.bridge fan_out @proj to @llm factor 2
+}
+
+// -----
+
+// equal moves nothing between dp sizes.
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{'mimo.bridge' op equal needs the same dp and factor 1 (source dp = 1, target dp = 1, factor = 3)}}
+  mimo.bridge equal @proj to @llm factor 3
+}
+
+// -----
+
+// Leaders join disjoint rank spans only.
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{'mimo.bridge' op leaders needs the disaggregated layout and factor 1 (source dp = 1, target dp = 1, factor = 1)}}
+  mimo.bridge leaders @proj to @llm factor 1
+}
+
+// -----
+
+// A bridge starts at a projector.
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{'mimo.bridge' op source @enc must name a projector module}}
+  mimo.bridge equal @enc to @llm factor 1
+}
+
+// -----
+
+// A bridge ends at the LLM.
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module encoder @enc(%p: tensor<1x1x4x4xf32>) -> tensor<4x8xf32> {
+    %w = mimo.param "w" : tensor<4x8xf32>
+    %b = mimo.param "b" : tensor<8xf32>
+    %pos = mimo.param "pos" : tensor<4x8xf32>
+    %x = mimo.patch_embed %p, %w, %b, %pos {patch_size = 2 : i64} : (tensor<1x1x4x4xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module projector @proj(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {inputs = [@enc]} {
+    mimo.return %x : tensor<4x8xf32>
+  }
+  mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>, %img: tensor<4x8xf32>) attributes {inputs = [@proj]} {
+    mimo.return
+  }
+  // expected-error @+1 {{'mimo.bridge' op target @proj must name the LLM module}}
+  mimo.bridge equal @proj to @proj factor 1
 }

@@ -49,6 +49,16 @@ def Mimo_Layout : I32Enum<"Layout", "how modules share ranks", [
   let cppNamespace = "::mimo";
 }
 
+def Mimo_BridgeKindAttr : I32EnumAttr<"BridgeKind",
+    "how the bridge moves encoder tokens to the LLM's grid", [
+  I32EnumAttrCase<"equal", 0>,
+  I32EnumAttrCase<"fan_in", 1>,
+  I32EnumAttrCase<"fan_out", 2>,
+  I32EnumAttrCase<"leaders", 3>
+]> {
+  let cppNamespace = "::mimo";
+}
+
 def Mimo_RecomputeKind : I32Enum<"RecomputeKind", "activation recompute", [
   I32EnumCase<"none", 0>,
   I32EnumCase<"selective", 1>,

@@ -188,6 +188,37 @@ def Mimo_YieldOp : Mimo_Op<"yield", [Pure, Terminator, ReturnLike,
   let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
 }
 
+def Mimo_BridgeOp : Mimo_Op<"bridge", [HasParent<"ModelOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "how one projector's tokens reach the LLM's grid";
+  let description = [{
+    Placed in the model by `mimo-bridge` when the encoder side (a projector
+    and its encoder) and the LLM do not share one grid: the colocated
+    layout, modules on different dp, or the disaggregated layout. The
+    projected tokens `[tokens, hidden]` (replicated over the source's tp)
+    move to the target's grid in the forward and their gradients back:
+
+    - `equal`: the same dp; each rank reads its own slot.
+    - `fan_in` (source dp = `factor` x target dp): the target's tp (x pp)
+      group holds the `factor` source slots of its dp slot; forward
+      all-gathers them, backward takes the local slot.
+    - `fan_out` (target dp = `factor` x source dp): forward reads its slot of
+      the source's block; backward all-gathers the gradients over the
+      source's tp group.
+    - `leaders` (disaggregated, disjoint rank spans): point to point between
+      replica leaders (tp = pp = 0), broadcast to the receiving tp group.
+
+    `convert-mimo-to-mimort` builds the three-phase schedule around it.
+
+    ```mlir
+    mimo.bridge fan_in @projector to @llm factor 2
+    ```
+  }];
+  let arguments = (ins Mimo_BridgeKindAttr:$kind, FlatSymbolRefAttr:$source,
+                       FlatSymbolRefAttr:$target, I64Attr:$factor);
+  let assemblyFormat = "$kind $source `to` $target `factor` $factor attr-dict";
+}
+
 def Mimo_RecomputeOp : Mimo_Op<"recompute", [AttrSizedOperandSegments,
     IsolatedFromAbove, HasParent<"StackOp">, RecursiveMemoryEffects]> {
   let summary = "forward values a backward layer re-runs instead of reading";
