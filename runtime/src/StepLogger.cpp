@@ -44,6 +44,8 @@ std::string StepLogger::jsonLine(const StepRecord &r) {
     j["grad_norm"] = *r.gradNorm;
   if (r.learningRate)
     j["lr"] = *r.learningRate;
+  if (r.skipped)
+    j["skipped"] = true;
   return j.dump();
 }
 
@@ -69,7 +71,14 @@ std::string StepLogger::humanLine(const StepRecord &r) const {
   std::snprintf(
       buf, sizeof(buf), " | loss %.4f | %.1f ms | %.2f TFLOPs/GPU | peak %s",
       r.loss, r.stepMs, r.tflopsPerGpu, formatBytes(r.peakMemoryBytes).c_str());
-  return line + buf;
+  line += buf;
+  if (r.skipped) {
+    std::snprintf(buf, sizeof(buf),
+                  " | update skipped: non-finite gradients (norm %g)",
+                  r.gradNorm.value_or(0.0));
+    line += buf;
+  }
+  return line;
 }
 
 Status StepLogger::log(const StepRecord &r) {

@@ -35,12 +35,35 @@ Status parseSeed(const std::string &flag, const std::string &value,
   out = v;
   return Status::success();
 }
+/// Bytes with an optional binary suffix: 1048576, 512KiB, 64MiB, 80GiB.
+Status parseBytes(const std::string &flag, const std::string &value,
+                  std::uint64_t &out) {
+  errno = 0;
+  char *end = nullptr;
+  unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+  std::string suffix = end ? end : "";
+  std::uint64_t scale = suffix.empty()    ? 1
+                        : suffix == "KiB" ? 1ull << 10
+                        : suffix == "MiB" ? 1ull << 20
+                        : suffix == "GiB" ? 1ull << 30
+                                          : 0;
+  if (value.empty() || value[0] == '-' || end == value.c_str() ||
+      errno == ERANGE || scale == 0 || v == 0 || v > ~0ull / scale)
+    return invalidArgument(flag +
+                           ": expected a positive size in bytes (optionally "
+                           "with KiB, MiB or GiB), got '" +
+                           value + "'");
+  out = v * scale;
+  return Status::success();
+}
 } // namespace
 
 std::string trainerUsage(const std::string &program) {
   return "usage: " + program +
          " [--steps N] [--data DIR] [--save DIR] [--save-every N]\n"
-         "       [--load DIR] [--log-every N] [--json-log FILE] [--seed S]\n"
+         "       [--load DIR] [--keep-last N] [--log-every N] [--json-log "
+         "FILE]\n"
+         "       [--seed S] [--memory-limit SIZE]\n"
          "\n"
          "  --steps N        training steps to run\n"
          "  --data DIR       directory of .safetensors shards (default: "
@@ -48,10 +71,15 @@ std::string trainerUsage(const std::string &program) {
          "  --save DIR       write checkpoints under DIR\n"
          "  --save-every N   checkpoint every N steps (0: after the last "
          "step only)\n"
-         "  --load DIR       resume from the checkpoint in DIR\n"
+         "  --load DIR       resume from the checkpoint in DIR (or the newest "
+         "complete one under it)\n"
+         "  --keep-last N    keep only the newest N checkpoints under --save "
+         "(0: all)\n"
          "  --log-every N    print a step line every N steps\n"
          "  --json-log FILE  write one JSON object per step to FILE\n"
          "  --seed S         override the spec's seed\n"
+         "  --memory-limit SIZE  device memory this rank may use (bytes, or "
+         "KiB/MiB/GiB)\n"
          "  --help           show this message\n";
 }
 
@@ -73,8 +101,9 @@ StatusOr<TrainerOptions> parseTrainerOptions(int argc, const char *const *argv,
       hasValue = true;
     }
     static const char *const kFlags[] = {
-        "--steps", "--data",      "--save",     "--save-every",
-        "--load",  "--log-every", "--json-log", "--seed"};
+        "--steps",     "--data",        "--save",     "--save-every",
+        "--load",      "--log-every",   "--json-log", "--seed",
+        "--keep-last", "--memory-limit"};
     bool known = false;
     for (const char *f : kFlags)
       known |= flag == f;
@@ -89,6 +118,10 @@ StatusOr<TrainerOptions> parseTrainerOptions(int argc, const char *const *argv,
       MIMO_RETURN_IF_ERROR(parseInt(flag, value, 0, opts.steps));
     } else if (flag == "--save-every") {
       MIMO_RETURN_IF_ERROR(parseInt(flag, value, 0, opts.saveEvery));
+    } else if (flag == "--keep-last") {
+      MIMO_RETURN_IF_ERROR(parseInt(flag, value, 0, opts.keepLast));
+    } else if (flag == "--memory-limit") {
+      MIMO_RETURN_IF_ERROR(parseBytes(flag, value, opts.memoryLimit));
     } else if (flag == "--log-every") {
       MIMO_RETURN_IF_ERROR(parseInt(flag, value, 1, opts.logEvery));
     } else if (flag == "--seed") {
@@ -109,6 +142,9 @@ StatusOr<TrainerOptions> parseTrainerOptions(int argc, const char *const *argv,
   }
   if (opts.saveEvery > 0 && opts.saveDir.empty() && !opts.help)
     return invalidArgument("--save-every: " + std::to_string(opts.saveEvery) +
+                           " given without --save DIR");
+  if (opts.keepLast > 0 && opts.saveDir.empty() && !opts.help)
+    return invalidArgument("--keep-last: " + std::to_string(opts.keepLast) +
                            " given without --save DIR");
   return opts;
 }

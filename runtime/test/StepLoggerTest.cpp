@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <sstream>
 
 using namespace mimo::rt;
@@ -88,4 +89,31 @@ TEST(StepLogger, BadOptions) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("/nonexistent-dir/x/log.jsonl"),
             std::string::npos);
+}
+
+TEST(StepLogger, SkippedStepSaysSo) {
+  StepRecord r;
+  r.step = 3;
+  r.loss = std::nan("");
+  r.gradNorm = std::nan("");
+  r.skipped = true;
+  auto j = nlohmann::json::parse(StepLogger::jsonLine(r));
+  EXPECT_TRUE(j["skipped"].get<bool>());
+  EXPECT_TRUE(j["grad_norm"].is_null());
+  StepRecord fine;
+  fine.gradNorm = 0.5;
+  auto k = nlohmann::json::parse(StepLogger::jsonLine(fine));
+  EXPECT_FALSE(k.contains("skipped"));
+  EXPECT_DOUBLE_EQ(k["grad_norm"].get<double>(), 0.5);
+
+  StepLoggerOptions o;
+  o.totalSteps = 5;
+  o.progressBar = false;
+  auto logger = StepLogger::create(o);
+  ASSERT_TRUE(logger.ok());
+  EXPECT_NE((*logger)->humanLine(r).find(
+                "| update skipped: non-finite gradients (norm nan)"),
+            std::string::npos)
+      << (*logger)->humanLine(r);
+  EXPECT_EQ((*logger)->humanLine(fine).find("skipped"), std::string::npos);
 }

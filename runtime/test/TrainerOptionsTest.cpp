@@ -67,10 +67,31 @@ TEST(TrainerOptions, ErrorsNameFlagAndValue) {
   EXPECT_EQ(error({"--data="}), "--data: expected a path, got ''");
 }
 
+TEST(TrainerOptions, KeepLastAndMemoryLimit) {
+  auto o =
+      parse({"--save", "/ck", "--keep-last", "3", "--memory-limit", "80GiB"});
+  ASSERT_TRUE(o.ok()) << o.status().toString();
+  EXPECT_EQ(o->keepLast, 3);
+  EXPECT_EQ(o->memoryLimit, 80ull << 30);
+  EXPECT_EQ(parse({"--memory-limit=4096"})->memoryLimit, 4096u);
+  EXPECT_EQ(parse({"--memory-limit", "512KiB"})->memoryLimit, 512u << 10);
+  EXPECT_EQ(parse({"--memory-limit", "2MiB"})->memoryLimit, 2u << 20);
+  EXPECT_EQ(error({"--keep-last", "2"}),
+            "--keep-last: 2 given without --save DIR");
+  EXPECT_EQ(error({"--keep-last", "-1"}),
+            "--keep-last: expected an integer >= 0, got '-1'");
+  for (const char *bad : {"0", "-5", "12TB", "GiB", "1.5GiB", ""})
+    EXPECT_EQ(error({"--memory-limit", bad}),
+              std::string("--memory-limit: expected a positive size in bytes "
+                          "(optionally with KiB, MiB or GiB), got '") +
+                  bad + "'");
+}
+
 TEST(TrainerOptions, UsageListsEveryFlag) {
   std::string u = trainerUsage("trainer");
-  for (const char *f : {"--steps", "--data", "--save", "--save-every", "--load",
-                        "--log-every", "--json-log", "--seed", "--help"})
+  for (const char *f :
+       {"--steps", "--data", "--save", "--save-every", "--load", "--keep-last",
+        "--log-every", "--json-log", "--seed", "--memory-limit", "--help"})
     EXPECT_NE(u.find(f), std::string::npos) << f;
 }
 

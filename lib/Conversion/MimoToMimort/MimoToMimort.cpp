@@ -1759,6 +1759,11 @@ LogicalResult Lowering::lowerStep() {
   std::string sumSqSym =
       declare("step.grad_sum_squares", mrt::BufferType::get(ctx, {1}, f32Type),
               mrt::MemoryCategory::Workspace);
+  // The global gradient norm, for the trainer's log (a non-finite one means
+  // the step skipped its update).
+  std::string normSym =
+      declare("step.grad_norm", mrt::BufferType::get(ctx, {1}, f32Type),
+              mrt::MemoryCategory::Workspace);
 
   // func.func @step(%step: i64) -> f32
   b.setInsertionPointToEnd(top.getBody());
@@ -2448,6 +2453,7 @@ LogicalResult Lowering::lowerStep() {
     ss = mrt::ReadScalarOp::create(b, loc, f32Type, all, i64Attr(0));
   }
   Value norm = arith::DivFOp::create(b, loc, sqrtF32(ss), tokens);
+  mrt::FillOp::create(b, loc, get(normSym), norm);
   double maxNorm = optF("grad_clip", 0.0);
   Value clip = one;
   if (maxNorm > 0) {

@@ -110,7 +110,8 @@ ProgramContext &currentContext() {
 
 StatusOr<std::unique_ptr<ProgramContext>>
 ProgramContext::create(ProgramDesc desc, rt::Communicator &world,
-                       std::uint64_t seed, const std::string &dataDir) {
+                       std::uint64_t seed, const std::string &dataDir,
+                       std::uint64_t memoryLimit) {
   if (world.size() != desc.worldSize)
     return rt::invalidArgument("program '" + desc.name + "' was built for " +
                                std::to_string(desc.worldSize) +
@@ -121,7 +122,7 @@ ProgramContext::create(ProgramDesc desc, rt::Communicator &world,
   const ProgramDesc &d = ctx->desc_;
 
   MIMO_ASSIGN_OR_RETURN(ctx->device_, rt::createDevice(rt::DeviceKind::Cpu));
-  ctx->allocator_ = std::make_unique<rt::Allocator>(*ctx->device_);
+  ctx->allocator_ = std::make_unique<rt::Allocator>(*ctx->device_, memoryLimit);
   ctx->staging_ = std::make_unique<rt::HostStaging>(*ctx->allocator_);
   ctx->kernels_ = kernels::createCpuKernels();
 

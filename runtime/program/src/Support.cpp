@@ -234,6 +234,16 @@ void nextBatch(const TensorView &inputIds, const TensorView &labels,
   copyBatch(labels, batch.labels.data(), batch.labels.size() * 4, "labels");
   if (pixels.defined())
     copyBatch(pixels, batch.pixels.data(), batch.pixels.size() * 4, "pixels");
+  ProgramContext &c = ctx();
+  if (c.faultNonFiniteStep > 0 && c.currentStep == c.faultNonFiniteStep &&
+      c.world().rank() == c.faultRank) {
+    if (!pixels.defined())
+      rt::fatal("MIMO_FAULT_NONFINITE_STEP: the program loads no images to "
+                "poison");
+    // All-ones bytes are a NaN in every float format.
+    check(c.device().fill(pixels.data, 0xFF, pixels.numel() * 4),
+          "fault injection");
+  }
 }
 
 void offload(const char *name) {

@@ -10,7 +10,9 @@
 #include "mimo/runtime/TrainerOptions.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace mimo::program {
@@ -141,11 +143,22 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
   }
 
   StatusOr<std::unique_ptr<ProgramContext>> ctxOr =
-      ProgramContext::create(desc, world, seed, opts.dataDir);
+      ProgramContext::create(desc, world, seed, opts.dataDir, opts.memoryLimit);
   if (!ctxOr.ok())
-    rt::fatal(ctxOr.status());
+    rt::fatal(ctxOr.status().withContext(
+        opts.memoryLimit ? "--memory-limit " + std::to_string(opts.memoryLimit)
+                         : std::string()));
   ProgramContext &ctx = **ctxOr;
   setCurrentContext(&ctx);
+  if (const char *f = std::getenv("MIMO_FAULT_NONFINITE_STEP")) {
+    ctx.faultNonFiniteStep = std::atoll(f);
+    if (const char *r = std::getenv("MIMO_FAULT_RANK"))
+      ctx.faultRank = std::atoi(r);
+  }
+  // The global gradient norm the step computed (programs declare it).
+  bool hasNorm = false;
+  for (const BufferDesc &b : desc.buffers)
+    hasNorm |= b.name == "step.grad_norm";
 
   program.init();
   std::int64_t firstStep = 1;
@@ -171,7 +184,9 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
 
   for (std::int64_t step = firstStep; step <= opts.steps; ++step) {
     auto start = std::chrono::steady_clock::now();
+    ctx.currentStep = step;
     float loss = program.step(step);
+    ctx.currentStep = 0;
     MIMO_CHECK_OK(ctx.flushSends());
     MIMO_CHECK_OK(ctx.device().synchronize());
     double ms = std::chrono::duration<double, std::milli>(
@@ -185,13 +200,28 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
       record.tflopsPerGpu =
           ms > 0 ? desc.flopsPerStep / (ms * 1e-3) / world.size() / 1e12 : 0;
       record.peakMemoryBytes = ctx.allocator().stats().peakTotal;
+      if (hasNorm) {
+        // Every rank took the same decision from the same global norm
+        // (the step skips its update when the norm is not finite).
+        StatusOr<kernels::TensorView> normView = ctx.view("step.grad_norm");
+        MIMO_CHECK_OK(normView.status());
+        float norm = readF32(*normView, 0);
+        record.gradNorm = norm;
+        record.skipped = !std::isfinite(norm);
+      }
       MIMO_CHECK_OK(logger->log(record));
     }
     bool save = !opts.saveDir.empty() &&
                 ((opts.saveEvery > 0 && step % opts.saveEvery == 0) ||
                  step == opts.steps);
-    if (save)
+    if (save) {
       MIMO_CHECK_OK(saveState(ctx, opts.saveDir, step).withContext("--save"));
+      // The new checkpoint is complete on every rank: rank 0 prunes.
+      if (opts.keepLast > 0 && world.rank() == 0)
+        MIMO_CHECK_OK(rt::keepLastCheckpoints(opts.saveDir,
+                                              static_cast<int>(opts.keepLast))
+                          .withContext("--keep-last"));
+    }
   }
   setCurrentContext(nullptr);
   return 0;

@@ -30,6 +30,8 @@ struct StepRecord {
   std::optional<double> tokensPerSecond;
   std::optional<double> gradNorm;
   std::optional<double> learningRate;
+  /// The update was skipped (non-finite gradients on some rank).
+  bool skipped = false;
 };
 
 struct StepLoggerOptions {

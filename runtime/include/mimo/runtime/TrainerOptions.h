@@ -1,7 +1,8 @@
 //===- TrainerOptions.h - The trainer's command line ------------*- C++ -*-===//
 //
 // trainer [--steps N] [--data DIR] [--save DIR] [--save-every N] [--load DIR]
-//         [--log-every N] [--json-log FILE] [--seed S] [--help]
+//         [--keep-last N] [--log-every N] [--json-log FILE] [--seed S]
+//         [--memory-limit SIZE] [--help]
 // (INTERFACES.md, "mimoc build and the trainer"). Both "--flag value" and
 // "--flag=value" are accepted; errors name the flag and the value.
 //
@@ -23,6 +24,8 @@ struct TrainerOptions {
   std::string saveDir;        ///< empty: no checkpoints
   std::int64_t saveEvery = 0; ///< 0: only after the last step
   std::string loadDir;        ///< empty: start from scratch
+  std::int64_t keepLast = 0;  ///< > 0: prune all but the newest N checkpoints
+  std::uint64_t memoryLimit = 0; ///< > 0: device memory cap, in bytes
   std::int64_t logEvery = 1;
   std::string jsonLog; ///< empty: no JSON log
   std::uint64_t seed = 1234;

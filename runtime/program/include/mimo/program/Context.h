@@ -40,7 +40,7 @@ public:
   /// (synthetic from `seed` unless `dataDir` names a dataset).
   static rt::StatusOr<std::unique_ptr<ProgramContext>>
   create(ProgramDesc desc, rt::Communicator &world, std::uint64_t seed,
-         const std::string &dataDir);
+         const std::string &dataDir, std::uint64_t memoryLimit = 0);
 
   const ProgramDesc &desc() const { return desc_; }
   rt::Device &device() { return *device_; }
@@ -62,6 +62,13 @@ public:
                                          rt::DimMask dims);
   /// This rank's coordinate along `dim` of `grid`.
   rt::StatusOr<int> gridCoord(const std::string &grid, rt::GridDim dim);
+  /// The step being run (set by trainerMain; 0 outside a step).
+  std::int64_t currentStep = 0;
+  /// Fault injection for tests (MIMO_FAULT_NONFINITE_STEP=N, optionally
+  /// MIMO_FAULT_RANK=R): at step N, rank R (0) loads images of NaN, so its
+  /// gradients are non-finite and the step must be skipped on every rank.
+  std::int64_t faultNonFiniteStep = 0;
+  int faultRank = 0;
   /// Waits for the point-to-point sends of every group to be delivered
   /// (the end of a step: pipeline sends complete in the background).
   rt::Status flushSends();
