@@ -18,6 +18,16 @@ using json = nlohmann::json;
 
 namespace mimo::planner {
 
+std::string jsonErrorText(const std::exception &e) {
+  std::string what = e.what();
+  if (what.rfind("[json.exception.", 0) == 0) {
+    auto end = what.find("] ");
+    if (end != std::string::npos)
+      return what.substr(end + 2);
+  }
+  return what;
+}
+
 namespace {
 
 struct BuiltinHardware {
@@ -214,7 +224,7 @@ bool parseJson(const std::string &text, const std::string &label, json &out,
   try {
     out = json::parse(text);
   } catch (const json::exception &e) {
-    error = label + ": invalid JSON: " + e.what();
+    error = label + ": invalid JSON: " + jsonErrorText(e);
     return false;
   }
   return true;

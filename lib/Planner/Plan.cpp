@@ -322,7 +322,7 @@ bool parsePlan(const std::string &text, const std::string &label, Plan &out,
     out = std::move(p);
     return true;
   } catch (const std::exception &e) {
-    error = label + ": invalid JSON: " + e.what();
+    error = label + ": invalid JSON: " + jsonErrorText(e);
     return false;
   }
 }

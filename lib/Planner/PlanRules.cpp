@@ -116,6 +116,9 @@ std::string Evaluator::validate(const Plan &plan) const {
     if (pipelined && layers % mp.pp != 0)
       return path + ".pp: layers (" + str(layers) +
              ") must be divisible by pp (" + str(mp.pp) + ")";
+    if (mp.sequenceParallel && mp.tp == 1)
+      return path + ".sequence_parallel: shards tokens over the tp group, "
+                    "which needs tp > 1 (got tp = 1)";
     if (mp.cp > 1) {
       // Causal load balancing splits the sequence into 2*cp chunks.
       int64_t unit = m.kind == ModuleKind::LLM ? 2 * mp.cp : mp.cp;

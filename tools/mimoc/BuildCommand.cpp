@@ -104,8 +104,12 @@ int fail(const llvm::Twine &message) {
 } // namespace
 
 int runBuild() {
-  if (dataSamples < 0 || gbs < 0)
-    return fail("--data-samples and --gbs must not be negative");
+  if (dataSamples < 0)
+    return fail("--data-samples: expected a non-negative integer, got " +
+                std::to_string(dataSamples));
+  if (gbs.getNumOccurrences() > 0 && gbs <= 0)
+    return fail("--gbs: expected a positive integer, got " +
+                std::to_string(gbs));
   mlir::MLIRContext context;
   context.loadDialect<MimoDialect, mimort::MimortDialect,
                       mlir::func::FuncDialect, mlir::arith::ArithDialect,

@@ -135,6 +135,12 @@ bool buildCluster(Cluster &c, std::string &error) {
   }
   if (c.gpusPerNode > c.gpus && c.gpus % c.gpusPerNode != 0)
     c.gpusPerNode = c.gpus; // a partial node
+  if (c.gpus % c.gpusPerNode != 0) {
+    error = "--gpus: " + std::to_string(c.gpus) +
+            " is not a whole number of nodes of --gpus-per-node " +
+            std::to_string(c.gpusPerNode);
+    return false;
+  }
   if (!planCalibration.empty() &&
       !applyCalibrationFile(planCalibration, c.hardware, error))
     return false;

@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
           "mimo: a compiler for multimodal training\n\n"
           "  mimoc <subcommand> --help   describes each subcommand\n",
           &llvm::errs()))
-    return 2;
+    return 1;
   for (Entry &e : entries)
     if (e.sub)
       return e.run();
@@ -55,5 +55,5 @@ int main(int argc, char **argv) {
     first = false;
   }
   llvm::errs() << "); see mimoc --help\n";
-  return 2;
+  return 1;
 }

@@ -11,6 +11,7 @@
 #define MIMO_PLANNER_HARDWARE_H
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,10 @@ bool loadClusterFile(const std::string &path, Cluster &out, std::string &error);
 /// Reads a whole file; false (with an error naming it) if unreadable.
 bool readTextFile(const std::string &path, std::string &text,
                   std::string &error);
+
+/// A JSON parse or type error's message without the library's
+/// "[json.exception.parse_error.101] " tag: "parse error at line 3, ...".
+std::string jsonErrorText(const std::exception &e);
 
 } // namespace mimo::planner
 

@@ -144,10 +144,13 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
 
   StatusOr<std::unique_ptr<ProgramContext>> ctxOr =
       ProgramContext::create(desc, world, seed, opts.dataDir, opts.memoryLimit);
-  if (!ctxOr.ok())
-    rt::fatal(ctxOr.status().withContext(
-        opts.memoryLimit ? "--memory-limit " + std::to_string(opts.memoryLimit)
-                         : std::string()));
+  if (!ctxOr.ok()) {
+    // (Out of memory under --memory-limit names the limit.)
+    rt::Status st = ctxOr.status();
+    if (opts.memoryLimit > 0 && st.code() == rt::StatusCode::OutOfMemory)
+      st = st.withContext("--memory-limit " + std::to_string(opts.memoryLimit));
+    rt::fatal(st);
+  }
   ProgramContext &ctx = **ctxOr;
   setCurrentContext(&ctx);
   if (const char *f = std::getenv("MIMO_FAULT_NONFINITE_STEP")) {
