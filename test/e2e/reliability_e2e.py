@@ -113,15 +113,27 @@ def main():
     # Kill and resume.
     save = os.path.join(a.workdir, "ckpt")
     log = os.path.join(a.workdir, "killed.jsonl")
-    delay = rng.uniform(0.3, 0.8) * wall
+    # The kill point is a step and a delay after that step's log line:
+    # the step's checkpoint is written right after it, so short delays kill
+    # while saving, longer ones while training the next step (a wall-clock
+    # point would depend on the machine's load).
+    kill_step = rng.randint(2, STEPS - 3)
+    delay = rng.uniform(0.0, 0.3) * wall / STEPS
     cmd = mpirun + [exe, "--steps", str(STEPS), "--save", save,
                     "--save-every", "1", "--keep-last", "2", "--log-every",
                     "100", "--json-log", log]
-    print("$ " + " ".join(cmd) + f"  # SIGKILL after {delay:.2f} s",
-          flush=True)
+    print("$ " + " ".join(cmd) + f"  # SIGKILL {delay:.3f} s after the log "
+          f"of step {kill_step}", flush=True)
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL,
                             start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.exists(log):
+            with open(log) as f:
+                if sum(1 for _ in f) >= kill_step:
+                    break
+        time.sleep(0.005)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
