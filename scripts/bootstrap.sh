@@ -7,14 +7,15 @@
 #   bash scripts/bootstrap.sh sanitize every test under AddressSanitizer +
 #                                      UndefinedBehaviorSanitizer (own build
 #                                      folder, about 20 minutes on 2 cores)
+#   bash scripts/bootstrap.sh deps     install the dependencies only
 #
 # Environment: BUILD_DIR (default: build), JOBS (default: nproc).
 set -euo pipefail
 
 mode=${1:-demo}
 case "$mode" in
-  demo|test|build|sanitize) ;;
-  *) echo "usage: $0 demo|test|build|sanitize" >&2; exit 2 ;;
+  demo|test|build|sanitize|deps) ;;
+  *) echo "usage: $0 demo|test|build|sanitize|deps" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,6 +47,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
     --no-install-recommends "${missing[@]}"
 fi
+
+[ "$mode" = deps ] && exit 0
 
 # --- configure and build ----------------------------------------------------
 if [ ! -f "$build/build.ninja" ]; then

@@ -393,13 +393,15 @@ bool parseJsonObject(const std::string &text, json &out,
                      std::vector<SpecError> &errors) {
   try {
     out = json::parse(text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) {
+    // parse_error: "[json.exception.parse_error.101] parse error at line 3,
+    // column 5: ..."; out_of_range: "[json.exception.out_of_range.406]
+    // number overflow parsing '1e999'". Drop the library's tag.
     std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-    auto pos = what.find("parse error");
-    errors.push_back(
-        {"", "invalid JSON: " +
-                 (pos == std::string::npos ? what : what.substr(pos))});
+    auto pos = what.find("] ");
+    if (what.rfind("[json.exception.", 0) == 0 && pos != std::string::npos)
+      what = what.substr(pos + 2);
+    errors.push_back({"", "invalid JSON: " + what});
     return false;
   }
   if (!out.is_object()) {
