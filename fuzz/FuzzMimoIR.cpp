@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   // Diagnostics are expected; keep them off stderr.
   mlir::ScopedDiagnosticHandler quiet(
       context, [](mlir::Diagnostic &) { return mlir::success(); });
-  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  // The lexer reads up to a terminating NUL, as a file's MemoryBuffer has
+  // (mimo-opt reads files); std::string keeps one after the data.
+  std::string text(reinterpret_cast<const char *>(data), size);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, context);
   if (!module || mlir::failed(mlir::verify(*module)))

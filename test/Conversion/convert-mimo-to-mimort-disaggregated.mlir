@@ -9,6 +9,11 @@
 // CHECK-DAG: mimort.grid @llm [tp = 2, cp = 1, pp = 1, dp = 2] ranks(2, 4)
 // CHECK-DAG: mimort.grid @world [tp = 6, cp = 1, pp = 1, dp = 1] ranks(0, 6)
 // CHECK-DAG: mimort.data on @world {global_batch = 8 : i64
+// Each span holds its own modules' parameters and optimizer state.
+// CHECK-DAG: mimort.buffer @vision.patch.weight params : !mimort.buffer<192x64xf32> on @vision
+// CHECK-DAG: mimort.buffer @vision.patch.weight.m optimizer : !mimort.buffer<192x64xf32> on @vision
+// CHECK-DAG: mimort.buffer @projector.fc1.weight.grad grads : {{.*}} on @projector
+// CHECK-DAG: mimort.buffer @llm.embed.weight params : {{.*}} on @llm
 
 // CHECK-LABEL: func.func @step
 // CHECK: %[[RANK:.*]] = mimort.grid_coord @world "tp" : i64

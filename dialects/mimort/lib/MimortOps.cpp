@@ -122,6 +122,15 @@ int64_t GridOp::getDimSize(StringRef dim) {
       .Default(-1);
 }
 
+LogicalResult BufferOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (!getOnAttr())
+    return success();
+  if (!tables.lookupNearestSymbolFrom<GridOp>(*this, getOnAttr()))
+    return emitOpError() << "'on' " << getOnAttr()
+                         << " does not name a mimort.grid";
+  return success();
+}
+
 LogicalResult GridOp::verify() {
   for (StringRef d : {"tp", "cp", "pp", "dp"})
     if (getDimSize(d) < 1)

@@ -337,7 +337,7 @@ std::string Lowering::declare(StringRef name, mrt::BufferType type,
   b.setInsertionPoint(declPoint);
   mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
                         mrt::MemoryCategoryAttr::get(ctx, category),
-                        TypeAttr::get(type));
+                        TypeAttr::get(type), FlatSymbolRefAttr());
   return sym;
 }
 
@@ -714,9 +714,13 @@ LogicalResult Lowering::collectParams() {
       mrt::BufferType t = sharded && p.shard ? part : p.type;
       usedNames.insert(sym);
       bufferTypes[sym] = t;
+      // Disaggregated: only the module's ranks hold its parameters and
+      // optimizer state.
       mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
                             mrt::MemoryCategoryAttr::get(ctx, cat),
-                            TypeAttr::get(t));
+                            TypeAttr::get(t),
+                            disaggregated ? FlatSymbolRefAttr::get(ctx, p.module)
+                                          : FlatSymbolRefAttr());
     }
   }
   return success();
@@ -1773,20 +1777,23 @@ LogicalResult Lowering::lowerStep() {
   b.setInsertionPointToStart(entry);
   enterRanks();
   for (const Param &p : params)
-    zero(get(p.name + ".grad"));
+    onModule(p.module, [&] { zero(get(p.name + ".grad")); });
   // Adam moments offloaded (mimo-insert-offload's `optimizer`) stay on the
   // host through the forward and backward.
-  SmallVector<std::string> hostOptimizer;
+  SmallVector<std::pair<std::string, std::string>> hostOptimizer;
   for (mimo::ModuleOp m : model.getModules())
     if (auto d = m->getAttrOfType<DictionaryAttr>("mimo.offload"))
       if (auto names = d.getAs<ArrayAttr>("optimizer"))
         for (Attribute n : names)
           for (StringRef part : {".m", ".v"})
             hostOptimizer.push_back(
-                (m.getSymName() + "." + cast<StringAttr>(n).getValue() + part)
-                    .str());
-  for (const std::string &sym : hostOptimizer)
-    mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
+                {m.getSymName().str(),
+                 (m.getSymName() + "." + cast<StringAttr>(n).getValue() + part)
+                     .str()});
+  for (auto &[module, sym] : hostOptimizer)
+    onModule(module, [&] {
+      mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
+    });
   Value ids = get(idsSym), labels = get(labelsSym);
   mrt::NextBatchOp::create(b, loc, ids, labels,
                            pixelsType ? get(pixelsSym) : Value());
@@ -2383,11 +2390,16 @@ LogicalResult Lowering::lowerStep() {
     return dims;
   };
   Value sumSq = get(sumSqSym);
-  bool first = true;
+  // (Disaggregated: each rank adds its modules' gradients, from zero.)
+  bool first = !disaggregated;
+  if (disaggregated)
+    mrt::FillOp::create(b, loc, sumSq, f32(0.0));
   for (const Param &p : params)
     if (splitDims(p).empty()) {
-      kernel("sum_squares", {gradOf(p), sumSq},
-             {boolAttr(b, "accumulate", !first)});
+      onModule(p.module, [&] {
+        kernel("sum_squares", {gradOf(p), sumSq},
+               {boolAttr(b, "accumulate", !first)});
+      });
       first = false;
     }
   if (first)
@@ -2417,8 +2429,11 @@ LogicalResult Lowering::lowerStep() {
                                   mrt::MemoryCategory::Workspace)});
       it = std::prev(partials.end());
     }
-    kernel("sum_squares", {gradOf(p), get(it->sym)},
-           {boolAttr(b, "accumulate", !fresh)});
+    // (A partial groups one module's parameters: the same ranks run it.)
+    onModule(p.module, [&] {
+      kernel("sum_squares", {gradOf(p), get(it->sym)},
+             {boolAttr(b, "accumulate", !fresh)});
+    });
   }
   for (const Partial &q : partials) {
     Value part = get(q.sym);
@@ -2481,8 +2496,10 @@ LogicalResult Lowering::lowerStep() {
   Value finite = arith::CmpFOp::create(
       b, loc, arith::CmpFPredicate::OEQ,
       arith::SubFOp::create(b, loc, norm, norm), f32(0.0));
-  for (const std::string &sym : hostOptimizer)
-    mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
+  for (auto &[module, sym] : hostOptimizer)
+    onModule(module, [&] {
+      mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
+    });
   auto update = scf::IfOp::create(b, loc, finite, /*withElseRegion=*/false);
   {
     OpBuilder::InsertionGuard inner(b);

@@ -535,9 +535,12 @@ struct ConvertMimortToEmitCPass
       std::string shape = "{";
       for (int64_t d : buf.getType().getShape())
         shape += (shape.size() > 1 ? ", " : "") + std::to_string(d);
-      call("mimo::program::addBuffer",
-           {cppString(buf.getSymName()), cppCategory(buf.getCategory()),
-            cppDType(buf.getType().getElementType()), shape + "}"});
+      SmallVector<std::string> args{
+          cppString(buf.getSymName()), cppCategory(buf.getCategory()),
+          cppDType(buf.getType().getElementType()), shape + "}"};
+      if (buf.getOnAttr())
+        args.push_back(cppString(buf.getOnAttr().getValue()));
+      call("mimo::program::addBuffer", args);
       declarations.push_back(buf);
     }
     for (DataOp d : module.getOps<DataOp>()) {

@@ -58,9 +58,9 @@ void addGroup(ProgramDesc *desc, const char *grid, rt::DimMask dims) {
 }
 
 void addBuffer(ProgramDesc *desc, const char *name, rt::MemoryCategory category,
-               kernels::DType dtype,
-               std::initializer_list<std::int64_t> shape) {
-  desc->buffers.push_back({name, category, dtype, shape});
+               kernels::DType dtype, std::initializer_list<std::int64_t> shape,
+               const char *onGrid) {
+  desc->buffers.push_back({name, category, dtype, shape, onGrid});
 }
 
 void setData(ProgramDesc *desc, const char *grid, std::int64_t globalBatch,
@@ -152,10 +152,19 @@ ProgramContext::create(ProgramDesc desc, rt::Communicator &world,
       return rt::invalidArgument("buffer '" + b.name + "' declared twice");
     Slot slot;
     slot.desc = b;
-    MIMO_ASSIGN_OR_RETURN(
-        slot.buffer, ctx->allocator_->allocate(b.bytes(), b.category, b.name));
-    MIMO_RETURN_IF_ERROR(
-        ctx->device_->fill(slot.buffer.data(), 0, slot.buffer.bytes()));
+    if (!b.onGrid.empty()) {
+      auto on = ctx->grids_.find(b.onGrid);
+      if (on == ctx->grids_.end())
+        return rt::invalidArgument("buffer '" + b.name + "' on unknown grid '" +
+                                   b.onGrid + "'");
+      slot.absent = !on->second.contains(world.rank());
+    }
+    if (!slot.absent) {
+      MIMO_ASSIGN_OR_RETURN(slot.buffer, ctx->allocator_->allocate(
+                                             b.bytes(), b.category, b.name));
+      MIMO_RETURN_IF_ERROR(
+          ctx->device_->fill(slot.buffer.data(), 0, slot.buffer.bytes()));
+    }
     ctx->byName_[b.name] = ctx->slots_.size();
     ctx->slots_.push_back(std::move(slot));
   }
@@ -224,6 +233,10 @@ StatusOr<ProgramContext::Slot *> ProgramContext::slot(const std::string &name) {
 
 StatusOr<kernels::TensorView> ProgramContext::view(const std::string &name) {
   MIMO_ASSIGN_OR_RETURN(Slot * s, slot(name));
+  if (s->absent)
+    return rt::failedPrecondition(
+        "buffer '" + name + "' lives on the ranks of grid '" + s->desc.onGrid +
+        "', not on rank " + std::to_string(world_.rank()));
   if (!s->buffer.valid())
     return rt::failedPrecondition("buffer '" + name +
                                   "' is offloaded; fetch it before use");
@@ -238,6 +251,10 @@ StatusOr<kernels::TensorView> ProgramContext::view(const std::string &name) {
 
 Status ProgramContext::offload(const std::string &name) {
   MIMO_ASSIGN_OR_RETURN(Slot * s, slot(name));
+  if (s->absent)
+    return rt::failedPrecondition("buffer '" + name +
+                                  "' does not live on rank " +
+                                  std::to_string(world_.rank()));
   if (!s->buffer.valid())
     return rt::failedPrecondition("buffer '" + name + "' is already offloaded");
   MIMO_ASSIGN_OR_RETURN(s->staged, staging_->offload(s->buffer));
@@ -246,6 +263,10 @@ Status ProgramContext::offload(const std::string &name) {
 
 Status ProgramContext::fetch(const std::string &name) {
   MIMO_ASSIGN_OR_RETURN(Slot * s, slot(name));
+  if (s->absent)
+    return rt::failedPrecondition("buffer '" + name +
+                                  "' does not live on rank " +
+                                  std::to_string(world_.rank()));
   if (s->buffer.valid())
     return rt::failedPrecondition("buffer '" + name + "' is not offloaded");
   MIMO_ASSIGN_OR_RETURN(s->buffer, staging_->fetch(s->staged));

@@ -38,7 +38,7 @@ Status saveState(ProgramContext &ctx, const std::string &root,
                  std::int64_t step) {
   rt::SafetensorsWriter writer;
   for (ProgramContext::Slot &s : ctx.slots()) {
-    if (!isCheckpointed(s.desc.category))
+    if (!isCheckpointed(s.desc.category) || s.absent)
       continue;
     if (!s.buffer.valid())
       return rt::failedPrecondition("buffer '" + s.desc.name +
@@ -83,7 +83,7 @@ Status restoreState(ProgramContext &ctx, const rt::Checkpoint &ckpt) {
   MIMO_ASSIGN_OR_RETURN(rt::SafetensorsReader reader,
                         ckpt.openShard(shardName(ctx.world().rank())));
   for (ProgramContext::Slot &s : ctx.slots()) {
-    if (!isCheckpointed(s.desc.category))
+    if (!isCheckpointed(s.desc.category) || s.absent)
       continue;
     const rt::TensorInfo *info = reader.find(s.desc.name);
     if (!info)

@@ -144,6 +144,24 @@ TEST(ProgramContextTest, WorldSizeMustMatch) {
             "program 'test' was built for 2 ranks but the job has 1");
 }
 
+TEST(ProgramContextTest, BuffersOnAGrid) {
+  ProgramDesc d = smallProgram();
+  addBuffer(&d, "mine", rt::MemoryCategory::Params, kernels::DType::F32, {4},
+            "llm");
+  auto world = rt::createSelfCommunicator();
+  auto made = ProgramContext::create(d, *world, 1, "");
+  ASSERT_TRUE(made.ok()) << made.status().toString();
+  EXPECT_TRUE((*made)->view("mine").ok());
+
+  ProgramDesc bad = smallProgram();
+  addBuffer(&bad, "lost", rt::MemoryCategory::Params, kernels::DType::F32, {4},
+            "vision");
+  auto refused = ProgramContext::create(bad, *world, 1, "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "buffer 'lost' on unknown grid 'vision'");
+}
+
 TEST(ProgramContextTest, UnknownGridIsAnError) {
   ProgramDesc d = smallProgram();
   addGroup(&d, "vision", rt::kTpMask);

@@ -17,6 +17,11 @@ mimort.buffer @b params : !mimort.buffer<4xf16>
 
 // -----
 
+// expected-error @+1 {{'on' @nowhere does not name a mimort.grid}}
+mimort.buffer @b params : !mimort.buffer<4xf32> on @nowhere
+
+// -----
+
 // expected-error @+1 {{attention q_heads, kv_heads and head_dim must be positive, got 0, 1, 4}}
 func.func @f() attributes {a = #mimort.attention<q_heads = 0, kv_heads = 1, head_dim = 4, causal = true, segment = 0, scale = 0.0>} {
   return

@@ -12,6 +12,8 @@ mimort.grid @llm [tp = 2, cp = 1, pp = 1, dp = 2] ranks(0, 4)
 mimort.data on @llm {global_batch = 4 : i64, seq_len = 16 : i64, vocab = 64 : i64, samples = 8 : i64}
 // CHECK: mimort.buffer @w params : !mimort.buffer<2x8x16xf32>
 mimort.buffer @w params : !mimort.buffer<2x8x16xf32>
+// CHECK: mimort.buffer @w_on params : !mimort.buffer<4xf32> on @llm
+mimort.buffer @w_on params : !mimort.buffer<4xf32> on @llm
 // CHECK: mimort.buffer @h activations : !mimort.buffer<32x16xbf16>
 mimort.buffer @h activations : !mimort.buffer<32x16xbf16>
 mimort.buffer @x activations : !mimort.buffer<32x8xf32>

@@ -32,6 +32,8 @@ public:
     BufferDesc desc;
     rt::Buffer buffer;
     rt::OffloadedBuffer staged;
+    /// Declared on a grid this rank is not in: never allocated or saved.
+    bool absent = false;
   };
 
   /// Validates the description against `world`, allocates every buffer

@@ -43,6 +43,8 @@ struct BufferDesc {
   rt::MemoryCategory category = rt::MemoryCategory::Workspace;
   kernels::DType dtype = kernels::DType::F32;
   std::vector<std::int64_t> shape;
+  /// Non-empty: the buffer exists only on this grid's ranks.
+  std::string onGrid;
   std::int64_t numElements() const;
   std::size_t bytes() const;
 };
@@ -101,7 +103,8 @@ void addGrid(ProgramDesc *desc, const char *name, int tp, int cp, int pp,
              int dp, int offset, int size);
 void addGroup(ProgramDesc *desc, const char *grid, rt::DimMask dims);
 void addBuffer(ProgramDesc *desc, const char *name, rt::MemoryCategory category,
-               kernels::DType dtype, std::initializer_list<std::int64_t> shape);
+               kernels::DType dtype, std::initializer_list<std::int64_t> shape,
+               const char *onGrid = "");
 void setData(ProgramDesc *desc, const char *grid, std::int64_t globalBatch,
              std::int64_t seqLen, std::int64_t vocab, std::int64_t imageTokenId,
              std::int64_t imagesPerSample, std::int64_t tokensPerImage,

@@ -79,7 +79,8 @@ def Mimort_GridOp : Mimort_DeclOp<"grid", [Symbol]> {
   }];
 }
 
-def Mimort_BufferOp : Mimort_DeclOp<"buffer", [Symbol]> {
+def Mimort_BufferOp : Mimort_DeclOp<"buffer", [Symbol,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "a named device buffer that lives for the whole program";
   let description = [{
     Declares a buffer of the given type in a memory category. The runtime
@@ -88,14 +89,21 @@ def Mimort_BufferOp : Mimort_DeclOp<"buffer", [Symbol]> {
     in checkpoints under their name. Functions reach a buffer with
     `mimort.get`.
 
+    With `on @grid` the buffer exists only on that grid's ranks (a module's
+    parameters and optimizer state in the disaggregated layout); elsewhere
+    it is neither allocated nor saved, and reaching it is an error.
+
     ```mlir
     mimort.buffer @llm.layers.w1 params : !mimort.buffer<2x64x256xf32>
+    mimort.buffer @vision.patch.weight params : !mimort.buffer<192x64xf32> on @vision
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        Mimort_MemoryCategoryAttr:$category,
-                       TypeAttrOf<Mimort_BufferType>:$type);
-  let assemblyFormat = "$sym_name $category `:` $type attr-dict";
+                       TypeAttrOf<Mimort_BufferType>:$type,
+                       OptionalAttr<FlatSymbolRefAttr>:$on);
+  let assemblyFormat =
+      "$sym_name $category `:` $type (`on` $on^)? attr-dict";
 }
 
 def Mimort_DataOp : Mimort_DeclOp<"data",
