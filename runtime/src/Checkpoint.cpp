@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <unistd.h>
 
@@ -152,25 +153,43 @@ CheckpointMetadata::fromJson(const std::string &text,
       return dataLoss(origin + ": field '" + name + "' must be " + what);
     return &*it;
   };
-  auto isUInt = [](const json &v) { return v.is_number_unsigned(); };
-  auto isInt = [](const json &v) { return v.is_number_integer(); };
+  // An integer in [lo, hi], whatever width the JSON number was parsed at
+  // (a huge unsigned must not wrap into range).
+  auto inRange = [](const json &v, std::int64_t lo, std::int64_t hi) {
+    if (v.is_number_unsigned()) {
+      std::uint64_t u = v.get<std::uint64_t>();
+      return hi >= 0 && u <= static_cast<std::uint64_t>(hi) &&
+             (lo <= 0 || u >= static_cast<std::uint64_t>(lo));
+    }
+    if (!v.is_number_integer())
+      return false;
+    std::int64_t x = v.get<std::int64_t>();
+    return x >= lo && x <= hi;
+  };
+  constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+  auto isVersion = [&](const json &v) { return inRange(v, 0, kIntMax); };
+  auto isStep = [&](const json &v) {
+    return inRange(v, 0, std::numeric_limits<std::int64_t>::max());
+  };
+  auto isWorld = [&](const json &v) { return inRange(v, 1, kIntMax); };
   auto isStr = [](const json &v) { return v.is_string(); };
   auto isObj = [](const json &v) { return v.is_object(); };
   auto isArr = [](const json &v) { return v.is_array(); };
 
   CheckpointMetadata m;
-  MIMO_ASSIGN_OR_RETURN(const json *version,
-                        field("format_version", isInt, "an integer"));
+  MIMO_ASSIGN_OR_RETURN(const json *version, field("format_version", isVersion,
+                                                   "a non-negative integer"));
   m.formatVersion = version->get<int>();
   if (m.formatVersion != kCheckpointFormatVersion)
     return failedPrecondition(origin + ": checkpoint format version " +
                               std::to_string(m.formatVersion) +
                               " is not supported (this runtime reads " +
                               std::to_string(kCheckpointFormatVersion) + ")");
-  MIMO_ASSIGN_OR_RETURN(const json *step, field("step", isInt, "an integer"));
+  MIMO_ASSIGN_OR_RETURN(const json *step,
+                        field("step", isStep, "a non-negative integer"));
   m.step = step->get<std::int64_t>();
   MIMO_ASSIGN_OR_RETURN(const json *world,
-                        field("world_size", isUInt, "a positive integer"));
+                        field("world_size", isWorld, "a positive integer"));
   m.worldSize = world->get<int>();
   MIMO_ASSIGN_OR_RETURN(const json *spec, field("spec", isStr, "a string"));
   m.spec = spec->get<std::string>();
@@ -195,6 +214,10 @@ CheckpointMetadata::fromJson(const std::string &text,
         !s.contains("crc32") || !s["crc32"].is_string() ||
         !s.contains("rank") || !s["rank"].is_number_unsigned())
       return dataLoss(where + " must hold file, bytes, crc32 and rank");
+    if (!inRange(s["rank"], 0, m.worldSize - 1))
+      return dataLoss(where + ": rank " + s["rank"].dump() +
+                      " is not a rank of the world (" +
+                      std::to_string(m.worldSize) + " ranks)");
     ShardRecord r;
     r.file = s["file"].get<std::string>();
     if (!isPlainShardName(r.file))

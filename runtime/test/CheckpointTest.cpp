@@ -154,6 +154,39 @@ TEST(Checkpoint, BrokenMetadataIsRefused) {
             StatusCode::NotFound);
 }
 
+// Numbers out of their field's range are refused, not wrapped (found by
+// fuzz-checkpoint-metadata: a shard rank of 2937177882 became negative).
+TEST(Checkpoint, MetadataNumbersOutOfRange) {
+  CheckpointMetadata m;
+  m.worldSize = 2;
+  m.step = 7;
+  m.shards.push_back({"rank00000.safetensors", 10, 0x12345678u, 0});
+  std::string good = m.toJson();
+  ASSERT_TRUE(CheckpointMetadata::fromJson(good, "m").ok());
+  auto with = [&](const std::string &from, const std::string &to) {
+    std::string t = good;
+    auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    t.replace(at, from.size(), to);
+    auto r = CheckpointMetadata::fromJson(t, "m");
+    EXPECT_FALSE(r.ok()) << to;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_EQ(with("\"rank\": 0", "\"rank\": 2937177882"),
+            "m: shards[0]: rank 2937177882 is not a rank of the world (2 "
+            "ranks)");
+  EXPECT_EQ(with("\"rank\": 0", "\"rank\": 2"),
+            "m: shards[0]: rank 2 is not a rank of the world (2 ranks)");
+  EXPECT_EQ(with("\"world_size\": 2", "\"world_size\": 4294967298"),
+            "m: field 'world_size' must be a positive integer");
+  EXPECT_EQ(with("\"format_version\": 1", "\"format_version\": 4294967297"),
+            "m: field 'format_version' must be a non-negative integer");
+  EXPECT_EQ(with("\"step\": 7", "\"step\": 18446744073709551615"),
+            "m: field 'step' must be a non-negative integer");
+  EXPECT_EQ(with("\"step\": 7", "\"step\": -1"),
+            "m: field 'step' must be a non-negative integer");
+}
+
 TEST(Checkpoint, RejectsBadShardNames) {
   test::TempDir root;
   Fixture f;
