@@ -8,6 +8,7 @@
 #include "mimo/Dialect/Mimo/MimoDialect.h"
 #include "mimo/Dialect/Mimo/MimoOps.h"
 #include "mimo/Dialect/Mimort/MimortDialect.h"
+#include "mimo/Support/Nesting.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -43,6 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
   // The lexer reads up to a terminating NUL, as a file's MemoryBuffer has
   // (mimo-opt reads files); std::string keeps one after the data.
   std::string text(reinterpret_cast<const char *>(data), size);
+  // mimo-opt refuses deeper input before parsing (mimo/Support/Nesting.h).
+  if (mimo::bracketNestingDepth(text) > mimo::kMaxIRNesting)
+    return 0;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, context);
   if (!module || mlir::failed(mlir::verify(*module)))
