@@ -143,13 +143,18 @@ Status checkRank(const Communicator &comm, int rank, const char *what) {
   return Status::success();
 }
 
-Status checkReducible(DataType type) {
+Status checkReducible(DataType type, ReduceOp op) {
   switch (type) {
   case DataType::F32:
   case DataType::F64:
   case DataType::I32:
   case DataType::I64:
     return Status::success();
+  case DataType::BF16:
+    // Summed in f32 in rank order, rounded once (sumInRankOrder).
+    if (op == ReduceOp::Sum)
+      return Status::success();
+    return invalidArgument("max-reductions on bf16 are not supported");
   default:
     return invalidArgument(std::string("reductions on ") + dataTypeName(type) +
                            " are not supported");

@@ -17,7 +17,9 @@ StatusOr<std::unique_ptr<Communicator>> createMpiWorld(int *argc, char ***argv);
 
 /// Checks shared by the backends.
 Status checkRank(const Communicator &comm, int rank, const char *what);
-Status checkReducible(DataType type);
+/// Sum over every float and integer type (bf16 accumulated in f32); max
+/// over all but bf16.
+Status checkReducible(DataType type, ReduceOp op = ReduceOp::Sum);
 
 } // namespace mimo::rt::detail
 

@@ -17,11 +17,11 @@
 #include <mpi.h>
 
 #include <algorithm>
-#include <list>
-#include <vector>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <list>
+#include <vector>
 
 namespace mimo::rt::detail {
 
@@ -93,6 +93,19 @@ void sumInRankOrder(DataType type, void *out, const void *parts, std::size_t n,
     return sumInRankOrder(static_cast<std::int64_t *>(out),
                           static_cast<const std::int64_t *>(parts), n,
                           numParts);
+  case DataType::BF16: {
+    // Accumulated in f32 in rank order and rounded once: the same bits on
+    // every rank, and closer to the exact sum than bf16 partial sums.
+    auto *o = static_cast<std::uint16_t *>(out);
+    const auto *p = static_cast<const std::uint16_t *>(parts);
+    for (std::size_t j = 0; j < n; ++j) {
+      float acc = bf16ToFloat(p[j]);
+      for (int k = 1; k < numParts; ++k)
+        acc += bf16ToFloat(p[k * n + j]);
+      o[j] = floatToBf16(acc);
+    }
+    return;
+  }
   default:
     return;
   }
@@ -130,7 +143,7 @@ public:
 
   Status allReduce(void *data, std::size_t count, DataType type,
                    ReduceOp op) override {
-    MIMO_RETURN_IF_ERROR(checkReducible(type));
+    MIMO_RETURN_IF_ERROR(checkReducible(type, op));
     MIMO_RETURN_IF_ERROR(checkCount(count));
     if (size_ == 1 || count == 0)
       return Status::success();
@@ -174,7 +187,7 @@ public:
 
   Status reduceScatter(const void *send, void *recv, std::size_t count,
                        DataType type, ReduceOp op) override {
-    MIMO_RETURN_IF_ERROR(checkReducible(type));
+    MIMO_RETURN_IF_ERROR(checkReducible(type, op));
     MIMO_RETURN_IF_ERROR(checkCount(count * size_));
     if (count == 0)
       return Status::success();

@@ -24,8 +24,8 @@ public:
   const std::vector<int> &worldRanks() const override { return worldRanks_; }
   const char *backendName() const override { return "self"; }
 
-  Status allReduce(void *, std::size_t, DataType type, ReduceOp) override {
-    return checkReducible(type);
+  Status allReduce(void *, std::size_t, DataType type, ReduceOp op) override {
+    return checkReducible(type, op);
   }
   Status allGather(const void *send, void *recv, std::size_t count,
                    DataType type) override {
@@ -33,8 +33,8 @@ public:
     return Status::success();
   }
   Status reduceScatter(const void *send, void *recv, std::size_t count,
-                       DataType type, ReduceOp) override {
-    MIMO_RETURN_IF_ERROR(checkReducible(type));
+                       DataType type, ReduceOp op) override {
+    MIMO_RETURN_IF_ERROR(checkReducible(type, op));
     copy(recv, send, count, type);
     return Status::success();
   }

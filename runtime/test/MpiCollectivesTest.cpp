@@ -103,6 +103,18 @@ void checkCollectives(Communicator &comm, const std::string &what) {
   ASSERT_OK(comm.allReduce(&d, 1, ReduceOp::Max));
   EXPECT_EQ(d, 0.5 * members.back());
 
+  // bf16 sums accumulate in f32 in rank order and round once: 1 + 2^-9
+  // from each member is exact in f32 and rounds to one value everywhere.
+  std::vector<std::uint16_t> half = {floatToBf16(1.0f),
+                                     floatToBf16(static_cast<float>(myWorld)),
+                                     floatToBf16(1.0f / 512)};
+  ASSERT_OK(comm.allReduce(half.data(), 3, DataType::BF16, ReduceOp::Sum));
+  EXPECT_EQ(bf16ToFloat(half[0]), static_cast<float>(n));
+  EXPECT_EQ(half[1], floatToBf16(static_cast<float>(worldSum)));
+  EXPECT_EQ(half[2], floatToBf16(n / 512.0f));
+  std::uint16_t one = floatToBf16(1.0f);
+  EXPECT_FALSE(comm.allReduce(&one, 1, DataType::BF16, ReduceOp::Max).ok());
+
   // A ring of send/recv: rank r sends to r+1 and receives from r-1.
   if (n > 1) {
     std::vector<float> out(17), in(17);

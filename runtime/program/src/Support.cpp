@@ -28,21 +28,8 @@ void check(const Status &status, const std::string &what) {
     rt::fatal(status.withContext(what));
 }
 
-std::uint16_t toBf16(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu))
-    return static_cast<std::uint16_t>((bits >> 16) | 0x40); // quiet NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);                    // round to even
-  return static_cast<std::uint16_t>(bits >> 16);
-}
-
-float fromBf16(std::uint16_t h) {
-  std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
+std::uint16_t toBf16(float f) { return rt::floatToBf16(f); }
+float fromBf16(std::uint16_t h) { return rt::bf16ToFloat(h); }
 
 /// Writes host floats into a float view (f32 or bf16).
 void storeFloats(const TensorView &view, const std::vector<float> &host,

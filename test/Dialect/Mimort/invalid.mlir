@@ -484,8 +484,8 @@ func.func @f(%a: !mimort.buffer<4xf32>) {
 
 mimort.grid @g [tp = 1, cp = 1, pp = 1, dp = 1] ranks(0, 1)
 func.func @f(%a: !mimort.buffer<4xbf16>) {
-  // expected-error @+1 {{all-reduce of bf16 buffers is not supported; reduce in f32}}
-  mimort.all_reduce sum %a on @g ["dp"] : !mimort.buffer<4xbf16>
+  // expected-error @+1 {{only sum all-reduces of bf16 buffers are supported, got max}}
+  mimort.all_reduce max %a on @g ["dp"] : !mimort.buffer<4xbf16>
   return
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -33,6 +34,23 @@ template <> struct DataTypeOf<std::int64_t> {
 template <> struct DataTypeOf<std::uint8_t> {
   static constexpr DataType value = DataType::U8;
 };
+
+/// bf16 <-> float: bf16 is the upper half of an IEEE float; rounding is to
+/// nearest even, and a NaN stays a (quiet) NaN.
+inline std::uint16_t floatToBf16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu))
+    return static_cast<std::uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<std::uint16_t>(bits >> 16);
+}
+inline float bf16ToFloat(std::uint16_t h) {
+  std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
 
 } // namespace mimo::rt
 
