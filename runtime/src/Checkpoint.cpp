@@ -406,16 +406,33 @@ Status keepLastCheckpoints(const std::string &root, int keep) {
   MIMO_ASSIGN_OR_RETURN(auto all, listCheckpoints(root));
   std::error_code ec;
   for (std::size_t i = 0; i + keep < all.size(); ++i) {
-    fs::remove_all(all[i].second, ec);
+    // Renamed aside first (atomic), then deleted: a run killed while
+    // deleting leaves a ".old-" leftover, never a half-deleted "step-N".
+    std::string aside = all[i].second + ".old-pruned";
+    fs::remove_all(aside, ec);
+    if (std::rename(all[i].second.c_str(), aside.c_str()) != 0)
+      return ioError(all[i].second +
+                     ": cannot move aside to remove: " + std::strerror(errno));
+    fs::remove_all(aside, ec);
     if (ec)
-      return ioError(all[i].second + ": cannot remove: " + ec.message());
+      return ioError(aside + ": cannot remove: " + ec.message());
   }
-  // Leftovers of interrupted saves: "step-N.tmp-XXXXXX" / "step-N.old-XXXXXX".
+  // Leftovers of interrupted saves and removals: "step-N.tmp-XXXXXX",
+  // "step-N.old-XXXXXX", and "step-N" directories without metadata.json
+  // older than the newest checkpoint (a save only ever renames a complete
+  // directory into place, so these are half-deleted ones).
+  std::int64_t newest = all.empty() ? -1 : all.back().first;
   for (const auto &e : fs::directory_iterator(root, ec)) {
     std::string name = e.path().filename().string();
     auto dot = name.find('.');
-    if (dot == std::string::npos ||
-        parseCheckpointName(name.substr(0, dot)) < 0)
+    if (dot == std::string::npos) {
+      std::int64_t step = parseCheckpointName(name);
+      if (step >= 0 && step < newest && e.is_directory() &&
+          !fs::exists(e.path() / kMetadataFile))
+        fs::remove_all(e.path(), ec);
+      continue;
+    }
+    if (parseCheckpointName(name.substr(0, dot)) < 0)
       continue;
     std::string rest = name.substr(dot);
     if (rest.size() == 11 &&

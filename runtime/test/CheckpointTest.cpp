@@ -214,6 +214,11 @@ TEST(Checkpoint, KeepLastRotation) {
   fs::create_directory(root.file("step-00000050.tmp-abc123"));
   fs::create_directory(root.file("step-00000060")); // no metadata: incomplete
   test::writeFile(root.file("notes.txt"), "keep me");
+  // A checkpoint half deleted by a run killed while pruning (metadata gone
+  // first), and one moved aside for deletion.
+  fs::create_directory(root.file("step-00000005"));
+  test::writeFile(root.file("step-00000005/a.safetensors"), "stale");
+  fs::create_directory(root.file("step-00000007.old-pruned"));
 
   auto listed = listCheckpoints(root.path());
   ASSERT_TRUE(listed.ok());
@@ -226,6 +231,11 @@ TEST(Checkpoint, KeepLastRotation) {
   EXPECT_EQ((*listed)[0].first, 30);
   EXPECT_EQ((*listed)[1].first, 40);
   EXPECT_FALSE(fs::exists(root.file("step-00000050.tmp-abc123")));
+  EXPECT_FALSE(fs::exists(root.file("step-00000005")));
+  EXPECT_FALSE(fs::exists(root.file("step-00000007.old-pruned")));
+  EXPECT_FALSE(fs::exists(root.file("step-00000010.old-pruned")));
+  // Newer than every checkpoint: not a leftover this rotation can judge.
+  EXPECT_TRUE(fs::exists(root.file("step-00000060")));
   EXPECT_TRUE(fs::exists(root.file("notes.txt")));
   EXPECT_FALSE(keepLastCheckpoints(root.path(), 0).ok());
   EXPECT_EQ(checkpointName(7), "step-00000007");
