@@ -42,7 +42,7 @@ import struct
 import sys
 import time
 
-from e2e_util import run, check, must
+from e2e_util import run, check, must, safetensors_tensors
 
 TOLERANCE = 1e-5
 TENSOR_TOLERANCE = 1e-4
@@ -55,19 +55,9 @@ def env():
 
 def read_safetensors(path):
     """{name: (shape, list of floats)} for the f32 tensors of a file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + length])
-    body = data[8 + length:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__" or info["dtype"] != "F32":
-            continue
-        begin, end = info["data_offsets"]
-        out[name] = (info["shape"],
-                     struct.unpack(f"<{(end - begin) // 4}f", body[begin:end]))
-    return out
+    return {name: (shape, struct.unpack(f"<{len(raw) // 4}f", raw))
+            for name, (dtype, shape, raw) in safetensors_tensors(path).items()
+            if dtype == "F32"}
 
 
 def checkpoint_shards(save_dir):

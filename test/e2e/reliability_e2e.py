@@ -27,11 +27,10 @@ import os
 import random
 import shutil
 import signal
-import struct
 import subprocess
 import time
 
-from e2e_util import run, check, must
+from e2e_util import run, check, must, safetensors_tensors
 
 STEPS = 10
 WORLD = 4
@@ -47,17 +46,6 @@ def env():
 def losses(log):
     with open(log) as f:
         return {r["step"]: r for r in map(json.loads, f)}
-
-
-def read_tensors(path):
-    """name -> raw bytes of every tensor of a .safetensors file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + length])
-    body = data[8 + length:]
-    return {n: body[i["data_offsets"][0]:i["data_offsets"][1]]
-            for n, i in header.items() if n != "__metadata__"}
 
 
 def shards(ckpt):
@@ -196,8 +184,9 @@ def main():
     after3 = os.path.join(nan_dir, "step-00000003")
     after2 = os.path.join(ref_dir, "step-00000002")
     for shard in shards(after3):
-        x, y = read_tensors(os.path.join(after3, shard)), \
-            read_tensors(os.path.join(after2, shard))
+        x, y = ({n: raw for n, (_, _, raw) in
+                 safetensors_tensors(os.path.join(d, shard)).items()}
+                for d in (after3, after2))
         check(x == y, f"{shard}: parameters and Adam moments after the "
               f"skipped step 3 are those after step 2, bit for bit")
 

@@ -2060,26 +2060,34 @@ LogicalResult Lowering::lowerStep() {
                             b.getI64IntegerAttr(tag));
     };
 
+    // Builds `body` in a loop over this rank's encoder samples, on the
+    // encoder's ranks (phases 1 and 3): `sample` indexes the loaded block,
+    // `slotIndex` (the loop index) the values kept per encoder sample.
+    auto onEncoderSamples = [&](function_ref<LogicalResult()> body) {
+      return onSide(encName, [&]() -> LogicalResult {
+        Value offEnc = blockStart(encName, dpEnc, bEnc);
+        auto loop =
+            scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(loop.getBody());
+        env.clear();
+        sample = arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
+        slotIndex = loop.getInductionVar();
+        return body();
+      });
+    };
+
     // Phase 1. What the encoder's and projector's backward read is kept
     // per encoder sample until phase 3.
     for (mimo::ModuleOp m : {enc, proj})
       for (Value v : m.getBodyBlock().getTerminator()->getOperands())
         slotted.insert(v);
     slots = bEnc;
-    if (failed(onSide(encName, [&]() -> LogicalResult {
-          Value offEnc = blockStart(encName, dpEnc, bEnc);
-          auto loop =
-              scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
-          OpBuilder::InsertionGuard inner(b);
-          b.setInsertionPointToStart(loop.getBody());
-          env.clear();
-          sample =
-              arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
-          slotIndex = loop.getInductionVar();
+    if (failed(onEncoderSamples([&]() -> LogicalResult {
           if (failed(runForward(enc)) || failed(runForward(proj)))
             return failure();
           mrt::CopyOp::create(b, loc, viewOf(results[proj.getSymName()][0]),
-                              slot(get(encOut), loop.getInductionVar()));
+                              slot(get(encOut), slotIndex));
           return success();
         })))
       return failure();
@@ -2270,17 +2278,8 @@ LogicalResult Lowering::lowerStep() {
     // Phase 3: the backward of each encoder sample from what phase 1 kept.
     for (const std::string &sym : hostDuringLlm)
       mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
-    if (failed(onSide(encName, [&]() -> LogicalResult {
-          Value offEnc = blockStart(encName, dpEnc, bEnc);
-          auto loop =
-              scf::ForOp::create(b, loc, index(0), index(bEnc), index(1));
-          OpBuilder::InsertionGuard inner(b);
-          b.setInsertionPointToStart(loop.getBody());
-          env.clear();
-          sample =
-              arith::AddIOp::create(b, loc, offEnc, loop.getInductionVar());
-          bridgeSample = loop.getInductionVar();
-          slotIndex = loop.getInductionVar();
+    if (failed(onEncoderSamples([&]() -> LogicalResult {
+          bridgeSample = slotIndex;
           mimo::ModuleOp projBwd = backwardOf[proj.getSymName()];
           overrides[projBwd.getBodyBlock().getArgument(0)] =
               Loc{encGrad, true, true};

@@ -28,9 +28,6 @@ void check(const Status &status, const std::string &what) {
     rt::fatal(status.withContext(what));
 }
 
-std::uint16_t toBf16(float f) { return rt::floatToBf16(f); }
-float fromBf16(std::uint16_t h) { return rt::bf16ToFloat(h); }
-
 /// Writes host floats into a float view (f32 or bf16).
 void storeFloats(const TensorView &view, const std::vector<float> &host,
                  const char *what) {
@@ -45,7 +42,7 @@ void storeFloats(const TensorView &view, const std::vector<float> &host,
               view.str());
   std::vector<std::uint16_t> half(host.size());
   for (std::size_t i = 0; i < host.size(); ++i)
-    half[i] = toBf16(host[i]);
+    half[i] = rt::floatToBf16(host[i]);
   check(ctx().device().copy(view.data, half.data(), half.size() * 2,
                             rt::CopyKind::HostToDevice),
         what);
@@ -187,7 +184,7 @@ float readF32(const TensorView &view, std::int64_t index) {
   if (view.dtype == kernels::DType::BF16) {
     std::uint16_t h;
     std::memcpy(&h, bytes, 2);
-    return fromBf16(h);
+    return rt::bf16ToFloat(h);
   }
   float f;
   std::memcpy(&f, bytes, 4);
