@@ -100,15 +100,19 @@ struct Evaluator::Impl {
   std::vector<StageCost> stagesOf(size_t idx, const ModulePlan &mp,
                                   const Grid &g, int64_t pp, int64_t mb) {
     Link tpL = link(g, GridDim::TP), cpL = link(g, GridDim::CP);
+    // Context parallelism splits the LLM's sequence; an encoder on a cp > 1
+    // grid (the homogeneous layout's) runs whole on each cp rank, as the
+    // lowering executes it (docs/lowering.md "Context parallelism").
+    const int64_t cp = idx == ev.llmIdx ? mp.cp : 1;
     const ModuleParts &parts =
-        ev.costs.parts(idx, mp.tp, mp.cp, mp.sequenceParallel, mb, tpL, cpL);
+        ev.costs.parts(idx, mp.tp, cp, mp.sequenceParallel, mb, tpL, cpL);
     std::vector<StageCost> st;
     for (int64_t s = 0; s < pp; ++s)
       st.push_back(ev.costs.stage(parts, pp, s, mp.recompute));
     size_t proj = ev.projectorOf[idx];
     if (proj != npos) {
       const ModuleParts &pp1 =
-          ev.costs.parts(proj, mp.tp, mp.cp, mp.sequenceParallel, mb, tpL, cpL);
+          ev.costs.parts(proj, mp.tp, cp, mp.sequenceParallel, mb, tpL, cpL);
       st.back().add(ev.costs.stage(pp1, 1, 0, Recompute()));
     }
     return st;
@@ -149,19 +153,33 @@ struct Evaluator::Impl {
 
   /// Gradient sync of one rank's parameters over its DP group [Z20]:
   /// all-reduce of fp32 gradients, or reduce-scatter + parameter all-gather.
+  /// With context parallelism the LLM's gradients are each cp rank's
+  /// tokens' share: summed over cp x dp (Megatron's dp-cp group), or with
+  /// the distributed optimizer all-reduced over cp, then reduce-scattered
+  /// over dp (what the lowering emits).
   double dpSyncSeconds(double params, const ModulePlan &mp,
                        const Grid &g) const {
-    if (mp.dp <= 1)
+    const int64_t cp =
+        mp.name == ev.model.modules[ev.llmIdx].name ? mp.cp : 1;
+    if (mp.dp * cp <= 1)
       return 0;
     StateBytes sb = stateBytesPerParam(bpe);
-    Link l = link(g, GridDim::DP);
-    if (mp.distributedOptimizer)
-      return collectiveSeconds(Collective::ReduceScatter, params * sb.grads,
+    Link l = link(g, mp.dp > 1 ? GridDim::DP : GridDim::CP);
+    if (mp.distributedOptimizer) {
+      double overCp =
+          cp > 1 ? collectiveSeconds(Collective::AllReduce, params * sb.grads,
+                                     cp, link(g, GridDim::CP))
+                 : 0.0;
+      if (mp.dp <= 1)
+        return overCp;
+      return overCp +
+             collectiveSeconds(Collective::ReduceScatter, params * sb.grads,
                                mp.dp, l) +
              collectiveSeconds(Collective::AllGather, params * sb.weights,
                                mp.dp, l);
-    return collectiveSeconds(Collective::AllReduce, params * sb.grads, mp.dp,
-                             l);
+    }
+    return collectiveSeconds(Collective::AllReduce, params * sb.grads,
+                             mp.dp * cp, l);
   }
 
   /// Adam step over the rank's shard: memory-bound, 30 bytes per parameter

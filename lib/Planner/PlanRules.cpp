@@ -119,6 +119,11 @@ std::string Evaluator::validate(const Plan &plan) const {
     if (mp.sequenceParallel && mp.tp == 1)
       return path + ".sequence_parallel: shards tokens over the tp group, "
                     "which needs tp > 1 (got tp = 1)";
+    if (mp.cp > 1 && m.kind != ModuleKind::LLM &&
+        plan.layout != Layout::Homogeneous)
+      return path + ".cp: context parallelism splits the LLM's sequence; " +
+             "an encoder takes cp = 1 outside the homogeneous layout (got " +
+             str(mp.cp) + ")";
     if (mp.cp > 1) {
       // Causal load balancing splits the sequence into 2*cp chunks.
       int64_t unit = m.kind == ModuleKind::LLM ? 2 * mp.cp : mp.cp;

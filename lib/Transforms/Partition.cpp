@@ -4,7 +4,10 @@
 // the IR after this pass is the program of one rank (local shapes), with the
 // collectives the splits need as upstream `shard` ops on a per-module grid.
 // With sequence parallelism the layer stacks' residual stream holds this
-// rank's tokens only (Megatron's SP, docs/lowering.md "Partition").
+// rank's tokens only (Megatron's SP, docs/lowering.md "Partition"). With
+// context parallelism (cp > 1, the LLM) the sequence is split over the cp
+// ranks from the layer stack on: each keeps two load-balanced chunks, its
+// attention becomes ring attention, and the loss is this rank's tokens'.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +36,7 @@ namespace {
 /// [dp, pp, cp, tp] so that its row-major linearisation is mimo's rank order
 /// (tp fastest, ARCHITECTURE.md "Parallel layouts").
 constexpr int16_t kTpAxis = 3;
+constexpr int16_t kCpAxis = 2;
 
 RankedTensorType withDim(RankedTensorType t, int64_t dim, int64_t size) {
   SmallVector<int64_t> shape(t.getShape());
@@ -47,8 +51,8 @@ RankedTensorType tensorOf(Value v) {
 class Partitioner {
 public:
   Partitioner(ModelOp model, mimo::ModuleOp fwd, mimo::ModuleOp bwd, int64_t tp,
-              bool sequenceParallel)
-      : model(model), fwd(fwd), bwd(bwd), tp(tp),
+              int64_t cp, bool sequenceParallel)
+      : model(model), fwd(fwd), bwd(bwd), tp(tp), cp(cp),
         sequenceParallel(sequenceParallel), b(model.getContext()) {}
 
   LogicalResult run();
@@ -65,6 +69,7 @@ private:
   void reduceScatterAfter(Value partial);
   void sumBeforeReducing(Block &block);
   LogicalResult shardStacks(mimo::ModuleOp m);
+  LogicalResult splitContext();
   /// Whether `op` runs on a token shard (inside a stack of an SP module).
   bool onTokenShard(Operation *op) const {
     return tokens > 0 && op->getParentOfType<StackOp>();
@@ -80,7 +85,7 @@ private:
 
   ModelOp model;
   mimo::ModuleOp fwd, bwd;
-  int64_t tp;
+  int64_t tp, cp;
   bool sequenceParallel;
   OpBuilder b;
   std::string grid;
@@ -248,6 +253,98 @@ LogicalResult Partitioner::shardStacks(mimo::ModuleOp m) {
   return success();
 }
 
+/// Context parallelism: the carried stream of each top-level layer stack
+/// enters as this rank's two load-balanced chunks (mimo.context_slice) and
+/// stays split through the final norm, the head and the loss (whose labels
+/// are sliced the same way); the attention inside runs as ring attention.
+/// In the backward the stack's input gradient is padded back to the full
+/// sequence (mimo.context_pad): what precedes the stack (the embedding, the
+/// placement of encoder tokens) runs on every cp rank on the whole
+/// sequence, and its gradients are this rank's tokens' share, summed over
+/// cp with the other parameters' (the lowering's gradient sync) or, for the
+/// encoder tokens' gradients, right here.
+LogicalResult Partitioner::splitContext() {
+  MLIRContext *ctx = model.getContext();
+  auto gridRef = FlatSymbolRefAttr::get(ctx, grid);
+  auto cpAttr = b.getI64IntegerAttr(cp);
+  auto chunks = [&](Operation *at, RankedTensorType t) -> LogicalResult {
+    if (t.getRank() < 1 || t.getDimSize(0) % (2 * cp) != 0)
+      return at->emitError()
+             << "mimo-partition: context parallelism cuts the sequence into "
+                "2 * cp = "
+             << 2 * cp << " equal chunks; module '" << fwd.getSymName()
+             << "' has " << (t.getRank() ? t.getDimSize(0) : 0) << " tokens";
+    return success();
+  };
+  auto slice = [&](Value v, Operation *user) -> FailureOr<Value> {
+    auto t = tensorOf(v);
+    if (failed(chunks(user, t)))
+      return failure();
+    return ContextSliceOp::create(b, v.getLoc(),
+                                  withDim(t, 0, t.getDimSize(0) / cp), v,
+                                  gridRef, cpAttr)
+        .getResult();
+  };
+  bool any = false;
+  for (StackOp s : fwd.getBodyBlock().getOps<StackOp>()) {
+    any = true;
+    b.setInsertionPoint(s);
+    for (unsigned k = 0; k < s.getNumCarried(); ++k) {
+      auto local = slice(s.getInits()[k], s);
+      if (failed(local))
+        return failure();
+      s.getInitsMutable()[k].assign(*local);
+    }
+  }
+  if (!any)
+    return fwd.emitError() << "mimo-partition: context parallelism splits "
+                              "the sequence of a layer stack; module '"
+                           << fwd.getSymName() << "' has none";
+  // The labels of the loss, sliced where the loss reads them (the last
+  // pipeline stage); the sliced labels are what the backward reads too.
+  for (CrossEntropyOp ce : llvm::make_early_inc_range(
+           fwd.getBodyBlock().getOps<CrossEntropyOp>())) {
+    Value labels = ce.getLabels();
+    if (labels.getDefiningOp<ContextSliceOp>())
+      continue;
+    b.setInsertionPoint(ce);
+    auto local = slice(labels, ce);
+    if (failed(local))
+      return failure();
+    labels.replaceUsesWithIf(*local, [&](OpOperand &use) {
+      return use.getOwner() == ce.getOperation() ||
+             isa<mimo::ReturnOp>(use.getOwner());
+    });
+  }
+  fwd.walk([&](AttentionOp a) { a.setContextParallel(cp); });
+  bwd.walk([&](AttentionGradOp g) { g.setContextParallel(cp); });
+  for (StackOp s :
+       llvm::make_early_inc_range(bwd.getBodyBlock().getOps<StackOp>())) {
+    b.setInsertionPointAfter(s);
+    for (unsigned k = 0; k < s.getNumCarried(); ++k) {
+      Value r = s.getResult(k);
+      auto t = tensorOf(r);
+      if (failed(chunks(s, t)))
+        return failure();
+      // The input becomes local when the module is retyped.
+      auto pad = ContextPadOp::create(b, s.getLoc(), t, r, gridRef, cpAttr);
+      r.replaceAllUsesExcept(pad.getResult(), pad);
+    }
+  }
+  // Each cp rank's encoder-token gradients hold its tokens' share: the
+  // encoder sees their sum.
+  bwd.walk([&](MergeModalitiesGradOp g) {
+    b.setInsertionPointAfter(g);
+    for (Value src : g.getSourceGrads()) {
+      auto ar = shard::AllReduceOp::create(b, g.getLoc(), src.getType(), grid,
+                                           ArrayRef<int16_t>{kCpAxis}, src,
+                                           shard::ReductionKind::Sum);
+      src.replaceAllUsesExcept(ar.getResult(), ar);
+    }
+  });
+  return success();
+}
+
 /// add(c(a), c(b)) -> c(add(a, b)) for two equal reductions c (all-reduce or
 /// reduce-scatter) that only feed the add: one collective instead of two.
 template <typename Reduction>
@@ -292,7 +389,7 @@ LogicalResult Partitioner::retypeBlock(Block &block) {
 
 LogicalResult Partitioner::retypeOp(Operation *op) {
   auto role = op->getAttrOfType<TpSplitAttr>("parallel");
-  bool split = role && role.getValue() != TpSplit::none;
+  bool split = tp > 1 && role && role.getValue() != TpSplit::none;
   bool column = split && (role.getValue() == TpSplit::column ||
                           role.getValue() == TpSplit::vocab);
   auto setHeads = [&](Operation *at, int64_t heads,
@@ -436,7 +533,7 @@ LogicalResult Partitioner::retypeOp(Operation *op) {
         return success();
       })
       .Case<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp,
-            shard::ReduceScatterOp, YieldOp>(
+            shard::ReduceScatterOp, ContextSliceOp, ContextPadOp, YieldOp>(
           [](Operation *) { return success(); })
       .Default([&](Operation *other) -> LogicalResult {
         // Ops whose results take their operands' shapes (elementwise ops and
@@ -474,7 +571,7 @@ LogicalResult Partitioner::retypeOp(Operation *op) {
 }
 
 LogicalResult Partitioner::run() {
-  if (failed(collectSplits(fwd)) || failed(collectSplits(bwd)))
+  if (tp > 1 && (failed(collectSplits(fwd)) || failed(collectSplits(bwd))))
     return failure();
   // One grid per partitioned module, named after it, axes [dp, pp, cp, tp].
   auto p = fwd.getParallelAttr();
@@ -487,6 +584,8 @@ LogicalResult Partitioner::run() {
         ArrayRef<int64_t>{p.getDp(), p.getPp(), p.getCp(), p.getTp()});
     g->setAttr("mimo.module", FlatSymbolRefAttr::get(fwd.getSymNameAttr()));
   }
+  if (cp > 1 && failed(splitContext()))
+    return failure();
   if (sequenceParallel &&
       (failed(shardStacks(fwd)) || failed(shardStacks(bwd))))
     return failure();
@@ -516,13 +615,25 @@ struct MimoPartitionPass
       if (m.getKind() == ModuleKind::backward || m->hasAttr("mimo.partitioned"))
         continue;
       auto p = m.getParallelAttr();
-      if (!p || p.getTp() == 1)
+      if (!p || (p.getTp() == 1 && p.getCp() == 1))
         continue;
-      if (p.getCp() != 1) {
-        m.emitError() << "mimo-partition: module '" << m.getSymName()
-                      << "' has cp = " << p.getCp()
-                      << "; context parallelism is not partitioned yet";
-        return signalPassFailure();
+      // Context parallelism splits the LLM's sequence. On the homogeneous
+      // layout's shared grid the encoder side runs whole on each cp rank
+      // (replicated, as in Megatron); elsewhere it takes cp = 1.
+      int64_t cp = m.getKind() == ModuleKind::llm ? p.getCp() : 1;
+      if (p.getCp() != 1 && m.getKind() != ModuleKind::llm) {
+        auto plan = model.getPlanAttr();
+        if (!plan || plan.getLayout() != Layout::homogeneous) {
+          m.emitError() << "mimo-partition: module '" << m.getSymName() << "' ("
+                        << stringifyModuleKind(m.getKind())
+                        << ") has cp = " << p.getCp()
+                        << "; context parallelism splits the LLM's sequence "
+                           "(an encoder or projector takes cp = 1 outside "
+                           "the homogeneous layout)";
+          return signalPassFailure();
+        }
+        if (p.getTp() == 1)
+          continue;
       }
       mimo::ModuleOp bwd = backwardOf.lookup(m.getSymName());
       if (!bwd) {
@@ -535,7 +646,7 @@ struct MimoPartitionPass
                  FloatAttr::get(
                      Float64Type::get(m.getContext()),
                      trainingFlopsPerSample(m, model.getBytesPerElement())));
-      Partitioner part(model, m, bwd, p.getTp(), p.getSequenceParallel());
+      Partitioner part(model, m, bwd, p.getTp(), cp, p.getSequenceParallel());
       if (failed(part.run()))
         return signalPassFailure();
     }

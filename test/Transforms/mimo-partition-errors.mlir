@@ -38,15 +38,39 @@ module {
 
 // -----
 
-// Context parallelism is not partitioned by this pass.
+// Context parallelism splits the sequence of a layer stack: none here.
 module {
   mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 8 : i64, plan = #mimo.plan<homogeneous, world = 4, micro_batch_size = 1>} {
-    // expected-error @+1 {{mimo-partition: module 'llm' has cp = 2; context parallelism is not partitioned yet}}
+    // expected-error @+1 {{mimo-partition: context parallelism splits the sequence of a layer stack; module 'llm' has none}}
     mimo.module llm @llm(%ids: tensor<8xi32>, %labels: tensor<8xi32>) -> (tensor<f32>, tensor<f32>) attributes {parallel = #mimo.parallel<tp = 2, cp = 2, pp = 1, dp = 1>} {
       %t = mimo.param "embed.weight" : tensor<16x8xf32>
       %x = mimo.embedding %ids, %t {parallel = #mimo.tp_split<vocab>} : (tensor<8xi32>, tensor<16x8xf32>) -> tensor<8x8xf32>
       %logits = mimo.linear %x, %t {transpose_weight, parallel = #mimo.tp_split<vocab>} : (tensor<8x8xf32>, tensor<16x8xf32>) -> tensor<8x16xf32>
       %loss, %count = mimo.cross_entropy %logits, %labels {parallel = #mimo.tp_split<vocab>} : (tensor<8x16xf32>, tensor<8xi32>) -> (tensor<f32>, tensor<f32>)
+      mimo.return %loss, %count : tensor<f32>, tensor<f32>
+    }
+  }
+}
+
+// -----
+
+// Causal load balancing cuts the sequence into 2 * cp chunks: 12 tokens do
+// not cut into 8.
+module {
+  mimo.model @lm attributes {global_batch_size = 2 : i64, images_per_sample = 0 : i64, optimizer = {kind = "adamw"}, precision = "fp32", seed = 1 : i64, seq_len = 12 : i64, plan = #mimo.plan<homogeneous, world = 4, micro_batch_size = 1>} {
+    mimo.module llm @llm(%ids: tensor<12xi32>, %labels: tensor<12xi32>) -> (tensor<f32>, tensor<f32>) attributes {parallel = #mimo.parallel<tp = 1, cp = 4, pp = 1, dp = 1>} {
+      %t = mimo.param "embed.weight" : tensor<16x8xf32>
+      %x = mimo.embedding %ids, %t : (tensor<12xi32>, tensor<16x8xf32>) -> tensor<12x8xf32>
+      %g = mimo.param "layers.norm.weight" init = <ones> : tensor<2x8xf32>
+      // expected-error @+1 {{mimo-partition: context parallelism cuts the sequence into 2 * cp = 8 equal chunks; module 'llm' has 12 tokens}}
+      %h = mimo.stack 2 (%x) xs(%g : tensor<2x8xf32>) : tensor<12x8xf32> -> tensor<12x8xf32> {
+      ^bb0(%a: tensor<12x8xf32>, %w: tensor<8xf32>):
+        %n = mimo.rms_norm %a, %w : (tensor<12x8xf32>, tensor<8xf32>) -> tensor<12x8xf32>
+        %r = mimo.add %a, %n : tensor<12x8xf32>
+        mimo.yield %r : tensor<12x8xf32>
+      }
+      %logits = mimo.linear %h, %t {transpose_weight} : (tensor<12x8xf32>, tensor<16x8xf32>) -> tensor<12x16xf32>
+      %loss, %count = mimo.cross_entropy %logits, %labels : (tensor<12x16xf32>, tensor<12xi32>) -> (tensor<f32>, tensor<f32>)
       mimo.return %loss, %count : tensor<f32>, tensor<f32>
     }
   }

@@ -500,9 +500,13 @@ LogicalResult mimo::ModuleOp::verifyRegions() {
                          << ") exceed the layers per pipeline stage ("
                          << (pipelined ? layers : layers / par.getPp()) << ")";
   int64_t tp = par.getTp(), cp = par.getCp();
-  // After mimo-partition the shapes are one tp rank's: already divided.
+  // After mimo-partition the shapes are one tp (and cp) rank's: already
+  // divided. Context parallelism splits the LLM's sequence only (an encoder
+  // on a cp grid runs whole on each cp rank).
   if ((*this)->hasAttr("mimo.partitioned"))
-    tp = 1;
+    tp = cp = 1;
+  if (getKind() != ModuleKind::llm)
+    cp = 1;
   WalkResult walk = getBody().walk([&](Operation *op) -> WalkResult {
     if (auto attn = dyn_cast<AttentionOp>(op)) {
       if (attn.getHeads() % tp != 0) {
@@ -698,13 +702,15 @@ LogicalResult BridgeOp::verifySymbolUses(SymbolTableCollection &tables) {
     break;
   case BridgeKind::fan_in:
     if (factor < 2 || ds != factor * dd)
-      return grids(emitOpError()
-                   << "fan_in needs source dp = factor x target dp, factor > 1");
+      return grids(
+          emitOpError()
+          << "fan_in needs source dp = factor x target dp, factor > 1");
     break;
   case BridgeKind::fan_out:
     if (factor < 2 || dd != factor * ds)
-      return grids(emitOpError()
-                   << "fan_out needs target dp = factor x source dp, factor > 1");
+      return grids(
+          emitOpError()
+          << "fan_out needs target dp = factor x source dp, factor > 1");
     break;
   case BridgeKind::leaders:
     if (!disaggregated || factor != 1)
@@ -845,6 +851,20 @@ int64_t AttentionOp::getHeadDim() {
   return tensorType(getQuery()).getDimSize(1) / getHeads();
 }
 
+/// A context-parallel attention's rows are two equal chunks.
+static LogicalResult verifyContextParallel(Operation *op, int64_t cp,
+                                           int64_t tokens) {
+  if (cp < 1)
+    return op->emitOpError()
+           << "context_parallel must be at least 1, got " << cp;
+  if (cp > 1 && tokens % 2 != 0)
+    return op->emitOpError()
+           << "context_parallel = " << cp
+           << " needs two equal chunks of tokens per rank, got " << tokens
+           << " tokens";
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   if (failed(expectRank(*this, getQuery(), 2, "query")) ||
       failed(expectRank(*this, getKey(), 2, "key")) ||
@@ -889,7 +909,7 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "rotary embeddings need an even head dim, got "
                            << headDim;
   }
-  return success();
+  return verifyContextParallel(*this, getContextParallel(), q[0]);
 }
 
 template <typename NormOp> static LogicalResult verifyNorm(NormOp op) {
@@ -1085,7 +1105,42 @@ LogicalResult AttentionGradOp::verify() {
       failed(expectSameType(*this, getValueGrad(), getValue().getType(),
                             "value_grad")))
     return failure();
+  return verifyContextParallel(*this, getContextParallel(), tokens);
+}
+
+/// `full` is the whole sequence, `part` one rank's two chunks of it.
+static LogicalResult verifyContextChunks(Operation *op, Value full, Value part,
+                                         int64_t cp, StringRef fullName,
+                                         StringRef partName) {
+  if (cp < 2)
+    return op->emitOpError() << "cp must be at least 2, got " << cp;
+  auto f = cast<RankedTensorType>(full.getType());
+  auto p = cast<RankedTensorType>(part.getType());
+  if (f.getElementType() != p.getElementType() || f.getRank() != p.getRank() ||
+      f.getRank() < 1 || f.getShape().drop_front() != p.getShape().drop_front())
+    return op->emitOpError() << partName << " " << p << " must be " << fullName
+                             << " " << f << " with fewer rows";
+  int64_t rows = f.getDimSize(0);
+  if (rows % (2 * cp) != 0)
+    return op->emitOpError() << "the " << fullName << "'s " << rows
+                             << " tokens do not split into 2 * cp = " << 2 * cp
+                             << " equal chunks";
+  if (p.getDimSize(0) * cp != rows)
+    return op->emitOpError()
+           << partName << " has " << p.getDimSize(0)
+           << " rows; this rank's chunks of " << rows
+           << " tokens over cp = " << cp << " are " << rows / cp;
   return success();
+}
+
+LogicalResult ContextSliceOp::verify() {
+  return verifyContextChunks(*this, getInput(), getResult(), getCp(), "input",
+                             "result");
+}
+
+LogicalResult ContextPadOp::verify() {
+  return verifyContextChunks(*this, getResult(), getInput(), getCp(), "result",
+                             "input");
 }
 
 template <typename NormGradOp>

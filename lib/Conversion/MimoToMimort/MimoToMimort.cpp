@@ -130,6 +130,14 @@ private:
   /// all_gather, reduce_scatter and all_slice along dim 0 (sequence
   /// parallelism's token shards).
   LogicalResult lowerTokenCollective(Operation *op);
+  /// mimo.context_slice (slice) and mimo.context_pad: copies between the
+  /// full sequence and this rank's two load-balanced chunks.
+  LogicalResult lowerContextChunks(Operation *op, bool slice);
+  /// Ring attention over the module's cp ranks (context parallelism).
+  LogicalResult lowerRingAttention(AttentionOp a, Value o, Value lse,
+                                   StringRef paramModule);
+  LogicalResult lowerRingAttentionGrad(AttentionGradOp g, ArrayRef<Value> r,
+                                       StringRef paramModule);
   LogicalResult lowerVocabCrossEntropy(Value logits, Value labels,
                                        Value lossSum, Value count, Value lse,
                                        StringRef grid);
@@ -217,6 +225,21 @@ private:
   llvm::StringMap<int64_t> tpOf;
   /// Each forward module's pipeline-parallel size.
   llvm::StringMap<int64_t> ppOf;
+  /// Each forward module's context-parallel size (> 1: the LLM only).
+  llvm::StringMap<int64_t> cpOf;
+  int64_t cpOfModule(StringRef m) const {
+    auto it = cpOf.find(m);
+    return it == cpOf.end() ? 1 : it->second;
+  }
+  /// Whether the module's sequence is split over its cp ranks (the LLM's;
+  /// an encoder on a cp > 1 grid runs whole on each).
+  bool contextSplit(StringRef m) const {
+    return m == llmName && cpOfModule(m) > 1;
+  }
+  /// The ranks one module's grid covers.
+  int64_t spanOf(StringRef m) const {
+    return tpOf.lookup(m) * cpOfModule(m) * ppOf.lookup(m) * dpOf.lookup(m);
+  }
   /// Each forward module's first rank (0 unless disaggregated).
   llvm::StringMap<int64_t> offsetOf;
   /// The disaggregated layout: encoder (+ projector) and LLM on disjoint
@@ -241,8 +264,7 @@ private:
   Value inModule(StringRef module) { return membership.lookup(module); }
   Value spanTest(StringRef module) {
     int64_t lo = offsetOf.lookup(module);
-    int64_t hi = lo + tpOf.lookup(module) * ppOf.lookup(module) *
-                          dpOf.lookup(module);
+    int64_t hi = lo + spanOf(module);
     return arith::AndIOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, worldRank,
@@ -480,15 +502,22 @@ LogicalResult Lowering::checkPlan() {
     int64_t tp = p ? p.getTp() : 1;
     tpOf[m.getSymName()] = tp;
     ppOf[m.getSymName()] = p ? p.getPp() : 1;
+    cpOf[m.getSymName()] = p ? p.getCp() : 1;
     if (!p)
       continue;
-    if (p.getCp() != 1)
+    // cp > 1: the LLM's sequence split by mimo-partition, or (homogeneous
+    // layout) an encoder side run whole on each of the LLM's cp ranks.
+    auto layoutAttr = model.getPlanAttr();
+    bool replicated = m.getKind() != ModuleKind::llm && layoutAttr &&
+                      layoutAttr.getLayout() == Layout::homogeneous;
+    if (p.getCp() != 1 && !replicated &&
+        (m.getKind() != ModuleKind::llm || !m->hasAttr("mimo.partitioned")))
       return m.emitError()
              << "convert-mimo-to-mimort: module '" << m.getSymName()
              << "' has grid [tp = " << p.getTp() << ", cp = " << p.getCp()
              << ", pp = " << p.getPp() << ", dp = " << p.getDp()
-             << "]; this pass lowers tensor-, pipeline- and data-parallel "
-                "grids (cp = 1)";
+             << "]; context parallelism lowers for an LLM that mimo-partition "
+                "has split (run mimo-partition first)";
     if (p.getPp() > 1 && !m->hasAttr("mimo.pipeline") &&
         !m->hasAttr("mimo.pp_stage"))
       return m.emitError()
@@ -589,16 +618,14 @@ LogicalResult Lowering::checkPlan() {
           m.getKind() == ModuleKind::projector)
         continue;
       StringRef name = m.getSymName();
-      int64_t lo = offsetOf.lookup(name),
-              span = tpOf.lookup(name) * ppOf.lookup(name) * dpOf.lookup(name);
+      int64_t lo = offsetOf.lookup(name), span = spanOf(name);
       covered += span;
       for (mimo::ModuleOp o : model.getModules()) {
         if (o == m || o.getKind() == ModuleKind::backward ||
             o.getKind() == ModuleKind::projector)
           continue;
         int64_t olo = offsetOf.lookup(o.getSymName());
-        int64_t ospan = tpOf.lookup(o.getSymName()) * ppOf.lookup(o.getSymName()) *
-                        dpOf.lookup(o.getSymName());
+        int64_t ospan = spanOf(o.getSymName());
         if (lo < olo + ospan && olo < lo + span)
           return m.emitError()
                  << "convert-mimo-to-mimort: module '" << name << "' (ranks ["
@@ -627,13 +654,12 @@ LogicalResult Lowering::checkPlan() {
   for (mimo::ModuleOp m : model.getModules()) {
     if (m.getKind() == ModuleKind::backward || disaggregated)
       continue;
-    int64_t span = tpOf.lookup(m.getSymName()) *
-                   ppOf.lookup(m.getSymName()) * dpOf.lookup(m.getSymName());
+    int64_t span = spanOf(m.getSymName());
     if (span != world)
       return m.emitError()
              << "convert-mimo-to-mimort: the plan has world " << world
              << " but module '" << m.getSymName()
-             << "' spans tp * pp * dp = " << span
+             << "' spans tp * cp * pp * dp = " << span
              << " ranks; every rank must hold every module";
   }
   if (needsBridge && !bridged)
@@ -868,6 +894,8 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     } else {
       lse = get(scratch("lse", {s, heads}));
     }
+    if (a.getContextParallel() > 1)
+      return lowerRingAttention(a, *o, lse, paramModule);
     if (auto theta = a.getRopeThetaAttr()) {
       Value qr = get(scratch("q_rope", shapeOf(q)));
       Value kr = get(scratch("k_rope", shapeOf(k)));
@@ -892,6 +920,8 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     SmallVector<Value> r;
     if (failed(outs(g->getResults(), r)))
       return failure();
+    if (g.getContextParallel() > 1)
+      return lowerRingAttentionGrad(g, r, paramModule);
     Value dq = r[0], dk = r[1];
     Value t;
     if (auto theta = g.getRopeThetaAttr()) {
@@ -924,6 +954,10 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     }
     return success();
   }
+  if (isa<ContextSliceOp>(op))
+    return lowerContextChunks(op, /*slice=*/true);
+  if (isa<ContextPadOp>(op))
+    return lowerContextChunks(op, /*slice=*/false);
   if (auto n = dyn_cast<LayerNormOp>(op)) {
     Value x = materialize(n.getInput());
     int64_t rows = shapeOf(x)[0];
@@ -1272,6 +1306,327 @@ LogicalResult Lowering::lowerTokenCollective(Operation *op) {
   Value mine = mrt::SliceOp::create(
       b, loc, mrt::BufferType::get(ctx, part, elem), view, index);
   mrt::CopyOp::create(b, loc, mine, res);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Context parallelism
+//===----------------------------------------------------------------------===//
+
+/// Chunk k (0 or 1) of a [2 * c, ...] buffer of this rank's two chunks, or
+/// chunk i of a [n * c, ...] sequence.
+static Value chunkOf(OpBuilder &b, Location loc, Value buf, int64_t chunks,
+                     Value index) {
+  auto t = cast<mrt::BufferType>(buf.getType());
+  SmallVector<int64_t> shape{chunks, t.getShape()[0] / chunks};
+  llvm::append_range(shape, t.getShape().drop_front());
+  Value view = mrt::ReshapeOp::create(
+      b, loc, mrt::BufferType::get(b.getContext(), shape, t.getElementType()),
+      buf);
+  return mrt::SliceOp::create(
+      b, loc,
+      mrt::BufferType::get(b.getContext(), ArrayRef(shape).drop_front(),
+                           t.getElementType()),
+      view, index);
+}
+
+LogicalResult Lowering::lowerContextChunks(Operation *op, bool slice) {
+  auto gridName = op->getAttrOfType<FlatSymbolRefAttr>("grid");
+  auto cpAttr = op->getAttrOfType<IntegerAttr>("cp");
+  auto group = groupOf(op, gridName, {int16_t(2)});
+  if (failed(group))
+    return failure();
+  StringRef owner = group->first.getValue();
+  int64_t cp = cpAttr.getInt();
+  if (cp != cpOfModule(owner))
+    return op->emitError() << "convert-mimo-to-mimort: cp = " << cp
+                           << " but module '" << owner << "' has cp = "
+                           << cpOfModule(owner);
+  Value in = materialize(op->getOperand(0));
+  if (failed(declareFor(op->getResult(0))))
+    return failure();
+  Value res = materialize(op->getResult(0));
+  Value full = slice ? in : res, part = slice ? res : in;
+  Value r = mrt::GridCoordOp::create(b, loc, b.getI64Type(), group->first,
+                                     b.getStringAttr("cp"));
+  Value mirror = arith::SubIOp::create(b, loc, i64(2 * cp - 1), r);
+  if (!slice)
+    zero(res);
+  Value at2[2] = {r, mirror};
+  for (auto [k, at] : llvm::enumerate(at2)) {
+    Value whole = chunkOf(b, loc, full, 2 * cp, toIndex(at));
+    Value mine = chunkOf(b, loc, part, 2, index(k));
+    if (slice)
+      mrt::CopyOp::create(b, loc, whole, mine);
+    else
+      mrt::CopyOp::create(b, loc, mine, whole);
+  }
+  return success();
+}
+
+namespace {
+/// This rank's place in the cp ring and the global chunk indices of the
+/// key/value blocks it holds at each step (ARCHITECTURE.md "Context
+/// parallelism": rank i holds chunks i and 2 cp - 1 - i of the sequence).
+struct Ring {
+  OpBuilder &b;
+  Location loc;
+  FlatSymbolRefAttr grid;
+  int64_t cp, chunkRows;
+  bool causal;
+  Value rank, next, prev, even;
+
+  Value i64(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
+  Ring(OpBuilder &b, Location loc, FlatSymbolRefAttr grid, int64_t cp,
+       int64_t chunkRows, bool causal)
+      : b(b), loc(loc), grid(grid), cp(cp), chunkRows(chunkRows),
+        causal(causal) {
+    rank = mrt::GridCoordOp::create(b, loc, b.getI64Type(), grid,
+                                    b.getStringAttr("cp"));
+    next = arith::RemSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, rank, i64(1)), i64(cp));
+    prev = arith::RemSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, rank, i64(cp - 1)), i64(cp));
+    even = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::RemSIOp::create(b, loc, rank, i64(2)), i64(0));
+  }
+  /// The rank whose blocks this rank holds after `step` ring shifts.
+  Value source(int64_t step) {
+    if (step == 0)
+      return rank;
+    return arith::RemSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, rank, i64(cp - step % cp)),
+        i64(cp));
+  }
+  /// The global chunk index of chunk k (0 or 1) of `owner`'s pair.
+  Value chunk(Value owner, int64_t k) {
+    return k == 0 ? owner : arith::SubIOp::create(b, loc, i64(2 * cp - 1), owner);
+  }
+  Value offset(Value chunkIndex) {
+    return arith::MulIOp::create(b, loc, chunkIndex, i64(chunkRows));
+  }
+  /// Sends each `sends[i]` to the next rank and receives `recvs[i]` from
+  /// the previous one (even ranks send first: blocking point to point
+  /// never waits in a cycle).
+  void shift(ArrayRef<Value> sends, ArrayRef<Value> recvs, int64_t tag) {
+    auto dims = b.getStrArrayAttr({"cp"});
+    auto sendAll = [&] {
+      for (auto [i, v] : llvm::enumerate(sends))
+        mrt::SendOp::create(b, loc, v, next, grid, dims,
+                            b.getI64IntegerAttr(tag + int64_t(i)));
+    };
+    auto recvAll = [&] {
+      for (auto [i, v] : llvm::enumerate(recvs))
+        mrt::RecvOp::create(b, loc, v, prev, grid, dims,
+                            b.getI64IntegerAttr(tag + int64_t(i)));
+    };
+    auto order = scf::IfOp::create(b, loc, even, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(order.thenBlock());
+    sendAll();
+    recvAll();
+    b.setInsertionPointToStart(order.elseBlock());
+    recvAll();
+    sendAll();
+  }
+  /// Runs `body` where query chunk a (global index qa) sees key chunk kb at
+  /// ring step `step`: always for a bidirectional mask; causally when
+  /// kb <= qa (static on the rank's own blocks, a run-time test on the
+  /// others', where the two chunks never coincide).
+  void ifVisible(int64_t step, int64_t a, int64_t kbLocal, Value qa, Value kb,
+                 function_ref<void()> body) {
+    if (!causal)
+      return body();
+    if (step % cp == 0) {
+      if (kbLocal <= a)
+        body();
+      return;
+    }
+    auto test = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, kb, qa),
+        /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(test.thenBlock());
+    body();
+  }
+};
+} // namespace
+
+LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
+                                           StringRef paramModule) {
+  int64_t cp = a.getContextParallel();
+  if (cp != cpOfModule(paramModule))
+    return a.emitError() << "convert-mimo-to-mimort: context_parallel = " << cp
+                         << " but module '" << paramModule << "' has cp = "
+                         << cpOfModule(paramModule);
+  int64_t heads = a.getHeads(), kvHeads = a.getKvHeads();
+  int64_t headDim = a.getHeadDim();
+  Value q = materialize(a.getQuery()), k = materialize(a.getKey()),
+        v = materialize(a.getValue());
+  int64_t rows = shapeOf(q)[0], c = rows / 2;
+  Ring ring(b, loc, FlatSymbolRefAttr::get(ctx, paramModule), cp, c,
+            a.getCausal());
+  Value qa[2] = {ring.chunk(ring.rank, 0), ring.chunk(ring.rank, 1)};
+  auto chunk = [&](Value buf, int64_t i) {
+    return chunkOf(b, loc, buf, 2, index(i));
+  };
+  // The ring's key/value buffers (two, alternating), keys rotated at their
+  // global positions.
+  Value ks[2] = {get(scratch("ring_k", shapeOf(k))),
+                 get(scratch("ring_k", shapeOf(k)))};
+  Value vs[2] = {get(scratch("ring_v", shapeOf(k))),
+                 get(scratch("ring_v", shapeOf(k)))};
+  if (auto theta = a.getRopeThetaAttr()) {
+    Value t = f32(theta.getValueAsDouble());
+    Value qr = get(scratch("q_rope", shapeOf(q)));
+    for (int64_t i = 0; i < 2; ++i) {
+      Value pos = ring.offset(qa[i]);
+      kernel("rope_forward", {chunk(q, i), chunk(qr, i), i64(heads),
+                              i64(headDim), pos, t});
+      kernel("rope_forward", {chunk(k, i), chunk(ks[0], i), i64(kvHeads),
+                              i64(headDim), pos, t});
+    }
+    q = qr;
+  } else {
+    mrt::CopyOp::create(b, loc, k, ks[0]);
+  }
+  mrt::CopyOp::create(b, loc, v, vs[0]);
+  auto params = mrt::AttentionParamsAttr::get(
+      ctx, heads, kvHeads, headDim, b.getBoolAttr(a.getCausal()),
+      a.getSegment(), b.getF64FloatAttr(0.0));
+  auto attn = b.getNamedAttr("attention", params);
+  Value blockOut = get(scratch("ring_out", {c, heads * headDim}));
+  Value blockLse = get(scratch("ring_lse", {c, heads}));
+  for (int64_t step = 0; step < cp; ++step) {
+    Value kv = ks[step % 2], vv = vs[step % 2];
+    if (step + 1 < cp)
+      ring.shift({kv, vv}, {ks[(step + 1) % 2], vs[(step + 1) % 2]},
+                 /*tag=*/16);
+    Value src = ring.source(step);
+    // On the own blocks the diagonal pairs write the running output first;
+    // every other pair merges into it.
+    static constexpr std::pair<int64_t, int64_t> pairs[] = {
+        {0, 0}, {1, 1}, {1, 0}, {0, 1}};
+    for (auto [i, j] : pairs) {
+        Value kb = ring.chunk(src, j);
+        ring.ifVisible(step, i, j, qa[i], kb, [&] {
+          Value qo = ring.offset(qa[i]), ko = ring.offset(kb);
+          if (step == 0 && i == j) {
+            kernel("attention_block_forward",
+                   {qo, ko, chunk(q, i), chunk(kv, j), chunk(vv, j),
+                    chunk(o, i), chunk(lse, i)},
+                   {attn});
+            return;
+          }
+          kernel("attention_block_forward",
+                 {qo, ko, chunk(q, i), chunk(kv, j), chunk(vv, j), blockOut,
+                  blockLse},
+                 {attn});
+          kernel("attention_merge", {chunk(o, i), chunk(lse, i), blockOut,
+                                     blockLse});
+        });
+      }
+  }
+  return success();
+}
+
+LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
+                                               ArrayRef<Value> r,
+                                               StringRef paramModule) {
+  int64_t cp = g.getContextParallel();
+  if (cp != cpOfModule(paramModule))
+    return g.emitError() << "convert-mimo-to-mimort: context_parallel = " << cp
+                         << " but module '" << paramModule << "' has cp = "
+                         << cpOfModule(paramModule);
+  int64_t heads = g.getHeads(), kvHeads = g.getKvHeads();
+  Value q = materialize(g.getQuery()), k = materialize(g.getKey()),
+        v = materialize(g.getValue()), o = materialize(g.getOutput()),
+        lse = materialize(g.getLse()), dout = materialize(g.getGrad());
+  int64_t rows = shapeOf(q)[0], c = rows / 2;
+  int64_t headDim = shapeOf(q)[1] / heads;
+  Ring ring(b, loc, FlatSymbolRefAttr::get(ctx, paramModule), cp, c,
+            g.getCausal());
+  Value qa[2] = {ring.chunk(ring.rank, 0), ring.chunk(ring.rank, 1)};
+  auto chunk = [&](Value buf, int64_t i) {
+    return chunkOf(b, loc, buf, 2, index(i));
+  };
+  Value ks[2] = {get(scratch("ring_k", shapeOf(k))),
+                 get(scratch("ring_k", shapeOf(k)))};
+  Value vs[2] = {get(scratch("ring_v", shapeOf(k))),
+                 get(scratch("ring_v", shapeOf(k)))};
+  Value dks[2] = {get(scratch("ring_dk", shapeOf(k))),
+                  get(scratch("ring_dk", shapeOf(k)))};
+  Value dvs[2] = {get(scratch("ring_dv", shapeOf(k))),
+                  get(scratch("ring_dv", shapeOf(k)))};
+  FloatAttr theta = g.getRopeThetaAttr();
+  Value t;
+  // Gradients of the rotated q and k accumulate here; the inverse rotation
+  // at the chunks' positions gives the results.
+  Value dq = r[0], dk = r[1];
+  if (theta) {
+    // The forward's rotation, recomputed bit for bit.
+    t = f32(theta.getValueAsDouble());
+    Value qr = get(scratch("q_rope", shapeOf(q)));
+    for (int64_t i = 0; i < 2; ++i) {
+      Value pos = ring.offset(qa[i]);
+      kernel("rope_forward", {chunk(q, i), chunk(qr, i), i64(heads),
+                              i64(headDim), pos, t});
+      kernel("rope_forward", {chunk(k, i), chunk(ks[0], i), i64(kvHeads),
+                              i64(headDim), pos, t});
+    }
+    q = qr;
+    dq = get(scratch("dq_rope", shapeOf(r[0])));
+    dk = get(scratch("dk_rope", shapeOf(r[1])));
+  } else {
+    mrt::CopyOp::create(b, loc, k, ks[0]);
+  }
+  mrt::CopyOp::create(b, loc, v, vs[0]);
+  zero(dq);
+  zero(dks[0]);
+  zero(dvs[0]);
+  // The CPU kernels' attentionBackwardWorkspaceBytes: one f32 per query
+  // row and head.
+  Value ws = get(scratch("attention_bwd", {c * heads}));
+  auto params = mrt::AttentionParamsAttr::get(
+      ctx, heads, kvHeads, headDim, b.getBoolAttr(g.getCausal()),
+      g.getSegment(), b.getF64FloatAttr(0.0));
+  auto attn = b.getNamedAttr("attention", params);
+  for (int64_t step = 0; step < cp; ++step) {
+    int64_t cur = step % 2;
+    Value src = ring.source(step);
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        Value kb = ring.chunk(src, j);
+        ring.ifVisible(step, i, j, qa[i], kb, [&] {
+          kernel("attention_block_backward",
+                 {ring.offset(qa[i]), ring.offset(kb), chunk(q, i),
+                  chunk(ks[cur], j), chunk(vs[cur], j), chunk(o, i),
+                  chunk(lse, i), chunk(dout, i), chunk(dq, i),
+                  chunk(dks[cur], j), chunk(dvs[cur], j), ws},
+                 {attn});
+        });
+      }
+    if (step + 1 < cp)
+      ring.shift({ks[cur], vs[cur], dks[cur], dvs[cur]},
+                 {ks[1 - cur], vs[1 - cur], dks[1 - cur], dvs[1 - cur]},
+                 /*tag=*/20);
+  }
+  // The key/value gradients held now are the next rank's: one more shift
+  // brings each rank its own.
+  int64_t last = (cp - 1) % 2;
+  ring.shift({dks[last], dvs[last]}, {dk, r[2]}, /*tag=*/24);
+  if (theta)
+    for (int64_t i = 0; i < 2; ++i) {
+      Value pos = ring.offset(qa[i]);
+      kernel("rope_backward", {chunk(dq, i), chunk(r[0], i), i64(heads),
+                               i64(headDim), pos, t});
+      kernel("rope_backward", {chunk(dk, i), chunk(r[1], i), i64(kvHeads),
+                               i64(headDim), pos, t});
+    }
   return success();
 }
 
@@ -1945,7 +2300,13 @@ LogicalResult Lowering::lowerStep() {
     StringRef encName = enc.getSymName();
     int64_t dpEnc = dpOf.lookup(encName), dpLlm = dpOf.lookup(llmName);
     int64_t tpEnc = tpOf.lookup(encName), tpLlm = tpOf.lookup(llmName);
-    int64_t ppLlm = ppOf.lookup(llmName);
+    int64_t ppLlm = ppOf.lookup(llmName), cpLlm = cpOfModule(llmName);
+    // The dims of one LLM replica's ranks (tp, cp, pp: consecutive ranks).
+    SmallVector<StringRef> llmReplica{"tp"};
+    if (cpLlm > 1)
+      llmReplica.push_back("cp");
+    if (ppLlm > 1)
+      llmReplica.push_back("pp");
     if (ppOf.lookup(encName) != 1)
       return enc.emitError() << "convert-mimo-to-mimort: the colocated "
                                 "schedule runs the encoder unpipelined, got "
@@ -2007,7 +2368,7 @@ LogicalResult Lowering::lowerStep() {
     // its tp (x pp) group; its gradient travels back the same way.
     const bool split = bridge.getKind() == BridgeKind::leaders;
     int64_t offE = offsetOf.lookup(encName), offL = offsetOf.lookup(llmName);
-    int64_t mpE = tpEnc, mpL = tpLlm * ppLlm;
+    int64_t mpE = tpEnc, mpL = tpLlm * cpLlm * ppLlm;
     LogicalResult status = success();
     auto onSide = [&](StringRef module, function_ref<LogicalResult()> body) {
       onModule(module, [&] {
@@ -2031,6 +2392,8 @@ LogicalResult Lowering::lowerStep() {
                          int64_t bTo, int64_t offTo, int64_t mpTo,
                          int64_t tag) {
       Value lead = isZero(coordOf(from, "tp"));
+      if (cpOfModule(from) > 1)
+        lead = arith::AndIOp::create(b, loc, lead, isZero(coordOf(from, "cp")));
       if (ppOf.lookup(from) > 1)
         lead = arith::AndIOp::create(b, loc, lead, isZero(coordOf(from, "pp")));
       auto ifLead = scf::IfOp::create(b, loc, lead, /*withElseRegion=*/false);
@@ -2137,29 +2500,22 @@ LogicalResult Lowering::lowerStep() {
       onModule(llmName, [&] {
         leaderP2P(/*send=*/false, llmName, bLlm, get(llmIn), bEnc, offE, mpE,
                   /*tag=*/0);
-        if (mpL > 1) {
-          SmallVector<StringRef> dims{"tp"};
-          if (ppLlm > 1)
-            dims.push_back("pp");
+        if (mpL > 1)
           mrt::BroadcastOp::create(b, loc, get(llmIn),
                                    FlatSymbolRefAttr::get(ctx, llmName),
-                                   b.getStrArrayAttr(dims),
+                                   b.getStrArrayAttr(llmReplica),
                                    b.getI64IntegerAttr(0));
-        }
       });
       image = Loc{llmIn, true, true};
     } else if (fanIn) {
-      // The LLM's tp (x pp) group holds the encoder slots of its dp slot:
-      // gather them and keep one copy of each (every tpEnc-th member).
+      // The LLM's tp (x cp x pp) group holds the encoder slots of its dp
+      // slot: gather them and keep one copy of each (every tpEnc-th member).
       std::string llmIn = declareBridge("llm_in", stacked(bLlm));
       std::string gathered =
-          declareBridge("gather_fwd", stacked(bEnc, tpLlm * ppLlm));
-      SmallVector<StringRef> dims{"tp"};
-      if (ppLlm > 1)
-        dims.push_back("pp");
+          declareBridge("gather_fwd", stacked(bEnc, mpL));
       mrt::AllGatherOp::create(b, loc, get(encOut), get(gathered),
                                FlatSymbolRefAttr::get(ctx, llmName),
-                               b.getStrArrayAttr(dims));
+                               b.getStrArrayAttr(llmReplica));
       pick(get(gathered), llmIn, dpEnc / dpLlm, bEnc, tpEnc);
       image = Loc{llmIn, true, true};
     }
@@ -2272,7 +2628,7 @@ LogicalResult Lowering::lowerStep() {
       mrt::AllGatherOp::create(b, loc, get(llmGrad), get(gathered),
                                FlatSymbolRefAttr::get(ctx, encName),
                                b.getStrArrayAttr({"tp"}));
-      pick(get(gathered), encGrad, dpLlm / dpEnc, bLlm, tpLlm * ppLlm);
+      pick(get(gathered), encGrad, dpLlm / dpEnc, bLlm, mpL);
     }
 
     // Phase 3: the backward of each encoder sample from what phase 1 kept.
@@ -2303,7 +2659,10 @@ LogicalResult Lowering::lowerStep() {
   auto group = [&](StringRef sym, Value v) {
     Value buf = get(sym);
     mrt::FillOp::create(b, loc, buf, v);
+    // (Each cp rank holds its tokens' share of the loss.)
     SmallVector<StringRef> dims{"dp"};
+    if (contextSplit(llmName))
+      dims.push_back("cp");
     if (pipelined())
       dims.push_back("pp");
     // Disaggregated: over every rank (the encoder's add zero), so each rank
@@ -2344,10 +2703,19 @@ LogicalResult Lowering::lowerStep() {
   };
   // (Disaggregated: on the module's ranks; a parameter's copies elsewhere
   // are never read and keep their initial values.)
+  // Context parallelism: each cp rank's gradients are its tokens' share,
+  // summed over cp like data-parallel replicas (with the distributed
+  // optimizer over cp first, then reduce-scattered over dp).
   for (const Param &p : params) {
-    if (dpOf.lookup(p.module) == 1)
+    bool overCp = contextSplit(p.module);
+    if (dpOf.lookup(p.module) == 1 && !overCp)
       continue;
     onModule(p.module, [&] {
+      if (p.shard && overCp)
+        mrt::AllReduceOp::create(
+            b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
+            get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
+            b.getStrArrayAttr({"cp"}));
       if (p.shard) {
         mrt::ReduceScatterOp::create(
             b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
@@ -2356,10 +2724,15 @@ LogicalResult Lowering::lowerStep() {
             b.getStrArrayAttr({"dp"}));
         return;
       }
+      SmallVector<StringRef> dims;
+      if (overCp)
+        dims.push_back("cp");
+      if (dpOf.lookup(p.module) > 1)
+        dims.push_back("dp");
       mrt::AllReduceOp::create(
           b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
           get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
-          b.getStrArrayAttr({"dp"}));
+          b.getStrArrayAttr(dims));
     });
   }
   // The gradient the update reads: this rank's part, or the whole tensor.
@@ -2852,10 +3225,10 @@ LogicalResult Lowering::run() {
     if (m.getKind() != ModuleKind::backward) {
       usedNames.insert(m.getSymName());
       StringRef name = m.getSymName();
-      int64_t tp = tpOf.lookup(name), pp = ppOf.lookup(name),
-              dpM = dpOf.lookup(name);
-      mrt::GridOp::create(b, loc, name, tp, 1, pp, dpM, offsetOf.lookup(name),
-                          tp * pp * dpM);
+      int64_t tp = tpOf.lookup(name), cp = cpOfModule(name),
+              pp = ppOf.lookup(name), dpM = dpOf.lookup(name);
+      mrt::GridOp::create(b, loc, name, tp, cp, pp, dpM, offsetOf.lookup(name),
+                          spanOf(name));
     }
   if (disaggregated) {
     // One replica over every rank: tp coordinate = world rank, the tp group

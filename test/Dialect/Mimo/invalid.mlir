@@ -1580,3 +1580,63 @@ mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global
   // expected-error @+1 {{'mimo.bridge' op target @proj must name the LLM module}}
   mimo.bridge equal @proj to @proj factor 1
 }
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module llm @llm(%x: tensor<7x16xf32>) -> () {
+    // expected-error @+1 {{context_parallel = 2 needs two equal chunks of tokens per rank, got 7 tokens}}
+    %o = mimo.attention %x, %x, %x {heads = 4 : i64, kv_heads = 4 : i64, causal, context_parallel = 2 : i64} : (tensor<7x16xf32>, tensor<7x16xf32>, tensor<7x16xf32>) -> tensor<7x16xf32>
+    mimo.return
+  }
+}
+
+// -----
+
+mimo.model @m attributes {seq_len = 8 : i64, images_per_sample = 1 : i64, global_batch_size = 4 : i64, seed = 0 : i64, precision = "fp32", optimizer = {}} {
+  mimo.module llm @llm(%x: tensor<8x16xf32>) -> () {
+    // expected-error @+1 {{context_parallel must be at least 1, got 0}}
+    %o = mimo.attention %x, %x, %x {heads = 4 : i64, kv_heads = 4 : i64, context_parallel = 0 : i64} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+    mimo.return
+  }
+}
+
+// -----
+
+func.func @context_slice_cp(%x: tensor<8x4xf32>) {
+  // expected-error @+1 {{'mimo.context_slice' op cp must be at least 2, got 1}}
+  %y = mimo.context_slice %x {grid = @g, cp = 1 : i64} : tensor<8x4xf32> -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @context_slice_chunks(%x: tensor<6x4xf32>) {
+  // expected-error @+1 {{'mimo.context_slice' op the input's 6 tokens do not split into 2 * cp = 4 equal chunks}}
+  %y = mimo.context_slice %x {grid = @g, cp = 2 : i64} : tensor<6x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @context_slice_rows(%x: tensor<8x4xf32>) {
+  // expected-error @+1 {{'mimo.context_slice' op result has 2 rows; this rank's chunks of 8 tokens over cp = 2 are 4}}
+  %y = mimo.context_slice %x {grid = @g, cp = 2 : i64} : tensor<8x4xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @context_slice_width(%x: tensor<8xi32>) {
+  // expected-error @+1 {{'mimo.context_slice' op result 'tensor<4xf32>' must be input 'tensor<8xi32>' with fewer rows}}
+  %y = mimo.context_slice %x {grid = @g, cp = 2 : i64} : tensor<8xi32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @context_pad_rows(%x: tensor<4x4xf32>) {
+  // expected-error @+1 {{'mimo.context_pad' op input has 4 rows; this rank's chunks of 16 tokens over cp = 2 are 8}}
+  %y = mimo.context_pad %x {grid = @g, cp = 2 : i64} : tensor<4x4xf32> -> tensor<16x4xf32>
+  return
+}

@@ -330,7 +330,12 @@ def Mimo_AttentionOp : Mimo_ComputeOp<"attention"> {
     `kv_heads < heads`). `causal` masks future tokens; `segment`, when
     non-zero, keeps attention inside consecutive segments of that many tokens
     (one image's patches in a ViT). With `rope_theta`, rotary position
-    embeddings are applied to queries and keys first. The optional second
+    embeddings are applied to queries and keys first. With
+    `context_parallel = N > 1` (set by `mimo-partition`) the rows are this
+    rank's two load-balanced chunks of a sequence split over the N ranks of
+    the module's cp axis (`mimo.context_slice`): the lowering runs ring
+    attention, the keys and values passed around the cp ring, the masks and
+    rotary positions taken from the chunks' global positions. The optional second
     result is the per-row log-sum-exp `[tokens, heads]` (f32) that the
     backward reads; `mimo-generate-backward` asks for it.
 
@@ -343,7 +348,8 @@ def Mimo_AttentionOp : Mimo_ComputeOp<"attention"> {
   let arguments = (ins Mimo_FloatTensor:$query, Mimo_FloatTensor:$key,
       Mimo_FloatTensor:$value, I64Attr:$heads, I64Attr:$kv_heads,
       UnitAttr:$causal, DefaultValuedAttr<I64Attr, "0">:$segment,
-      OptionalAttr<F64Attr>:$rope_theta);
+      OptionalAttr<F64Attr>:$rope_theta,
+      DefaultValuedAttr<I64Attr, "1">:$context_parallel);
   let results = (outs Mimo_FloatTensor:$result, Optional<RankedTensorOf<[F32]>>:$lse);
   let assemblyFormat =
       "$query `,` $key `,` $value attr-dict `:` functional-type(operands, results)";
@@ -511,7 +517,8 @@ def Mimo_AttentionGradOp : Mimo_GradOp<"attention_grad"> {
       Mimo_FloatTensor:$output, RankedTensorOf<[F32]>:$lse,
       I64Attr:$heads, I64Attr:$kv_heads, UnitAttr:$causal,
       DefaultValuedAttr<I64Attr, "0">:$segment,
-      OptionalAttr<F64Attr>:$rope_theta);
+      OptionalAttr<F64Attr>:$rope_theta,
+      DefaultValuedAttr<I64Attr, "1">:$context_parallel);
   let results = (outs Mimo_FloatTensor:$query_grad, Mimo_FloatTensor:$key_grad,
                       Mimo_FloatTensor:$value_grad);
   let assemblyFormat = [{
@@ -616,6 +623,53 @@ def Mimo_CrossEntropyGradOp : Mimo_GradOp<"cross_entropy_grad"> {
   let assemblyFormat = [{
     $logits `,` $labels `,` $loss_grad attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Context parallelism (created by mimo-partition)
+//===----------------------------------------------------------------------===//
+
+def Mimo_ContextSliceOp : Mimo_Op<"context_slice", [Pure]> {
+  let summary = "this rank's load-balanced chunks of a sequence";
+  let description = [{
+    The token dim (dim 0) of `input` is cut into `2 * cp` equal chunks; the
+    rank at coordinate `i` of `grid`'s cp axis keeps chunks `i` and
+    `2 * cp - 1 - i`, in that order (causal load balancing: every rank gets
+    one early and one late chunk, so the same share of the causal mask).
+
+    ```mlir
+    %local = mimo.context_slice %x {grid = @llm_grid, cp = 2 : i64}
+        : tensor<128x64xf32> -> tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$grid,
+      I64Attr:$cp);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Mimo_ContextPadOp : Mimo_Op<"context_pad", [Pure]> {
+  let summary = "this rank's chunks placed back in a zero sequence";
+  let description = [{
+    The adjoint of `mimo.context_slice` on one rank: the result is the full
+    sequence with this rank's two chunks at their positions and zeros
+    elsewhere (summing it over the cp ranks gives the gathered sequence).
+    The backward of a context-parallel module pads the gradient of its
+    sliced stream back to full length.
+
+    ```mlir
+    %full = mimo.context_pad %g {grid = @llm_grid, cp = 2 : i64}
+        : tensor<64x64xf32> -> tensor<128x64xf32>
+    ```
+  }];
+  let arguments = (ins Mimo_FloatTensor:$input, FlatSymbolRefAttr:$grid,
+      I64Attr:$cp);
+  let results = (outs Mimo_FloatTensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 

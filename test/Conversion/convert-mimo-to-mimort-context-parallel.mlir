@@ -1,0 +1,67 @@
+// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-cp2.json --emit=mlir | FileCheck %s
+// RUN: mimoc build %examples/tiny.json --plan %S/../e2e/Inputs/tiny-colocated-cp2-tp2-dp2.json --emit=mlir | FileCheck %s --check-prefix=COLO
+//
+// Context parallelism in the runtime program: the LLM's grid has a cp dim;
+// mimo.context_slice copies this rank's chunks i and 2 cp - 1 - i out of
+// the sequence viewed as [2 cp, chunk, ...]; attention runs as a ring over
+// the cp group (block attention merged by log-sum-exp, keys and values
+// passed to the next rank, even ranks sending first); gradients, the loss
+// and its token count are summed over cp.
+
+// The homogeneous layout: every module on the cp grid (the encoder runs
+// whole on each cp rank).
+// CHECK: mimort.grid @vision [tp = 1, cp = 2, pp = 1, dp = 1] ranks(0, 2)
+// CHECK: mimort.grid @llm [tp = 1, cp = 2, pp = 1, dp = 1] ranks(0, 2)
+
+// CHECK-LABEL: func.func @step
+// context_slice: chunk r, then chunk 3 - r of the 4 x 32-token chunks.
+// CHECK: %[[R:.*]] = mimort.grid_coord @llm "cp" : i64
+// CHECK-NEXT: %[[C3:.*]] = arith.constant 3 : i64
+// CHECK-NEXT: %[[M:.*]] = arith.subi %[[C3]], %[[R]] : i64
+// CHECK-NEXT: %[[RI:.*]] = arith.index_cast %[[R]] : i64 to index
+// CHECK-NEXT: %[[SEQ:.*]] = mimort.reshape %{{.*}} : !mimort.buffer<128x128xf32> -> !mimort.buffer<4x32x128xf32>
+// CHECK-NEXT: %[[FIRST:.*]] = mimort.slice %[[SEQ]][%[[RI]]] : !mimort.buffer<4x32x128xf32> -> !mimort.buffer<32x128xf32>
+// CHECK: mimort.copy %[[FIRST]], %{{.*}} : !mimort.buffer<32x128xf32>, !mimort.buffer<32x128xf32>
+// CHECK: arith.index_cast %[[M]] : i64 to index
+
+// Ring attention forward: the keys rotated at the chunks' global positions,
+// one shift of keys and values, diagonal blocks written, the others merged.
+// CHECK: mimort.kernel "rope_forward"
+// CHECK: scf.if
+// CHECK-NEXT: mimort.send %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
+// CHECK-NEXT: mimort.send %{{.*}} on @llm ["cp"] tag 17 : !mimort.buffer<64x64xf32>
+// CHECK-NEXT: mimort.recv %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
+// CHECK: } else {
+// CHECK-NEXT: mimort.recv %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
+// CHECK: mimort.kernel "attention_block_forward"
+// CHECK: mimort.kernel "attention_merge"
+// The other rank's blocks: each pair behind its causal test.
+// CHECK: arith.cmpi sle
+// CHECK-NEXT: scf.if
+// CHECK: mimort.kernel "attention_block_forward"
+// CHECK: mimort.kernel "attention_merge"
+
+// Backward: the ring carries key/value gradients with the blocks; one last
+// shift brings each rank its own.
+// CHECK: mimort.kernel "attention_block_backward"
+// CHECK: mimort.send %{{.*}} on @llm ["cp"] tag 23 : !mimort.buffer<64x64xf32>
+// CHECK: mimort.send %{{.*}} on @llm ["cp"] tag 24 : !mimort.buffer<64x64xf32>
+// CHECK: mimort.kernel "rope_backward"
+// The image tokens' gradients summed over cp.
+// CHECK: mimort.all_reduce  sum %{{.*}} on @llm ["cp"] : !mimort.buffer<32x128xf32>
+
+// The loss and token count over dp and cp; the LLM's gradients over cp; the
+// encoder's (the same on each cp rank) are not summed.
+// CHECK: mimort.all_reduce  sum %{{.*}} on @llm ["dp", "cp"] : !mimort.buffer<1xf32>
+// CHECK: mimort.all_reduce  sum %{{.*}} on @llm ["dp", "cp"] : !mimort.buffer<1xf32>
+// CHECK-NOT: on @vision ["cp"]
+// CHECK: mimort.all_reduce  sum %{{.*}} on @llm ["cp"] : !mimort.buffer<512x128xf32>
+// CHECK-NOT: on @vision ["cp"]
+// CHECK: mimort.kernel "adam_step"
+
+// Colocated: encoder dp 8 into the LLM's cp 2 x tp 2 x dp 2; each LLM
+// replica (tp x cp) gathers its four encoder samples.
+// COLO: mimort.grid @vision [tp = 1, cp = 1, pp = 1, dp = 8] ranks(0, 8)
+// COLO: mimort.grid @llm [tp = 2, cp = 2, pp = 1, dp = 2] ranks(0, 8)
+// COLO: mimort.all_gather %{{.*}}, %{{.*}} on @llm ["tp", "cp"] : !mimort.buffer<1x32x128xf32>, !mimort.buffer<4x1x32x128xf32>
+// COLO: mimort.all_reduce  sum %{{.*}} on @llm ["cp", "dp"] : !mimort.buffer<256x128xf32>
