@@ -229,12 +229,13 @@ OpCost attentionCost(const OpDesc &op, const CostContext &c) {
   r.gemmM = static_cast<int64_t>(std::min(seg, t));
   r.gemmN = static_cast<int64_t>(seg);
   r.gemmK = static_cast<int64_t>(d);
-  // Ring attention: each of the cp-1 steps passes this rank's K/V chunk on;
-  // the backward passes K/V again plus their gradients.
+  // Ring attention as the lowering runs it (docs/lowering.md): each of the
+  // cp-1 steps passes the held K/V blocks on; the backward passes K/V with
+  // their gradients, and one last shift returns the K/V gradients home.
   if (c.cp > 1) {
     const double kvBytes = b * t * 2.0 * kvHeads * d;
     r.cpFwdP2PBytes = double(c.cp - 1) * kvBytes;
-    r.cpBwdP2PBytes = 2.0 * double(c.cp - 1) * kvBytes;
+    r.cpBwdP2PBytes = (2.0 * double(c.cp - 1) + 1.0) * kvBytes;
   }
   return r;
 }

@@ -126,12 +126,14 @@ PartCost CostModel::costOps(const std::vector<OpDesc> &ops,
                                    ctx.tp, tpLink);
     if (ctx.cp > 1 && (c.cpFwdP2PBytes > 0 || c.cpBwdP2PBytes > 0)) {
       // Ring attention (Liu et al. 2023): cp-1 exchanges, each overlapped
-      // with the attention block of the chunk already present.
+      // with the attention block of the chunk already present; the
+      // backward's last shift (K/V gradients home) has nothing to hide
+      // behind but is counted with the others.
       double steps = double(ctx.cp - 1);
       double commF =
           steps * cpLink.latency + b * c.cpFwdP2PBytes / cpLink.bandwidth;
-      double commB =
-          steps * cpLink.latency + b * c.cpBwdP2PBytes / cpLink.bandwidth;
+      double commB = (steps + 1.0) * cpLink.latency +
+                     b * c.cpBwdP2PBytes / cpLink.bandwidth;
       double hidden = steps / double(ctx.cp);
       p.cpFwd += std::max(0.0, commF - fwd * hidden);
       p.cpBwd += std::max(0.0, commB - bwd * hidden);

@@ -276,3 +276,26 @@ TEST(Evaluator, TimelineHasTracksPerGroupAndStream) {
 }
 
 } // namespace
+
+// Context parallelism as the lowering runs it: each cp rank's gradients are
+// its tokens' share, summed over cp even without data parallelism; an
+// encoder takes cp > 1 only on the homogeneous layout's shared grid.
+TEST(Evaluator, ContextParallelGradientsSumOverCp) {
+  mimo::cost::ModelProfile prof =
+      referenceProfile("vit-1b", "llm-7b", 16384, 64);
+  Evaluator ev(prof, cluster("h100-sxm", 16));
+  Evaluation e = ev.evaluate(homogeneous(8, 1, 1, 2));
+  ASSERT_FALSE(e.invalid) << e.reason;
+  EXPECT_GT(e.prediction.breakdown.dpComm, 0);
+  EXPECT_GT(e.prediction.breakdown.cpComm, 0);
+  Evaluation none = ev.evaluate(homogeneous(8, 2, 1, 1));
+  ASSERT_FALSE(none.invalid) << none.reason;
+  EXPECT_DOUBLE_EQ(none.prediction.breakdown.cpComm, 0);
+
+  std::string r = ev.validate(
+      colocated(module("vision", 1, 8, 1, 2), module("llm", 8, 1, 1, 2)));
+  EXPECT_NE(r.find("modules.vision.cp"), std::string::npos) << r;
+  EXPECT_NE(r.find("outside the homogeneous layout (got 2)"),
+            std::string::npos)
+      << r;
+}
