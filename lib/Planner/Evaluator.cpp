@@ -571,6 +571,15 @@ double Evaluator::Impl::evaluateColocated(MemoryBreakdown &mem, double &peak) {
 
 double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
                                               double &peak) {
+  if (plan.virtualStages > 1) {
+    // The lowering runs it (the LLM group's phase interleaved); this model,
+    // one pipeline across the module groups, has one virtual stage per rank.
+    out.invalid = true;
+    out.reason = "schedule: interleaved:" + str(plan.virtualStages) +
+                 " in the disaggregated layout builds but is not modeled (the "
+                 "planner's pipeline across module groups runs 1f1b)";
+    return 0;
+  }
   const ModulePlan &lp = planFor(ev.llmIdx);
   Grid lg = gridOf(lp, true);
   int64_t m = gbs / (mbs * lp.dp);

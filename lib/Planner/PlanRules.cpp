@@ -151,9 +151,6 @@ std::string Evaluator::validate(const Plan &plan) const {
              "encoder state idles during the LLM phase)";
   }
   if (plan.virtualStages > 1) {
-    if (dis)
-      return "schedule: interleaved:" + str(plan.virtualStages) +
-             " is not supported in the disaggregated layout (use 1f1b)";
     if (lp.pp < 2)
       return "schedule: interleaved:" + str(plan.virtualStages) +
              " needs the LLM's pp >= 2 (pp " + str(lp.pp) + ")";

@@ -255,6 +255,20 @@ TEST(Evaluator, DisaggregatedIsBoundedByItsSlowestGroup) {
   ASSERT_FALSE(b.invalid) << b.reason;
   EXPECT_GT(b.prediction.iterationSeconds, a.prediction.iterationSeconds);
   EXPECT_GT(a.prediction.breakdown.bridge, 0);
+  // Interleaving the LLM's group: a valid plan (mimoc build lowers it) that
+  // this model does not simulate, and says so.
+  l = module("llm", 4, 1, 2, 1);
+  l.rankOffset = 8;
+  l.rankSize = 8;
+  p.modules = {module("vision", 1, 8), l};
+  p.virtualStages = 2;
+  EXPECT_EQ(ev.validate(p), "");
+  Evaluation c = ev.evaluate(p);
+  EXPECT_TRUE(c.invalid);
+  EXPECT_NE(c.reason.find("interleaved:2 in the disaggregated layout builds "
+                          "but is not modeled"),
+            std::string::npos)
+      << c.reason;
 }
 
 TEST(Evaluator, TimelineHasTracksPerGroupAndStream) {
