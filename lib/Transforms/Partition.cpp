@@ -229,6 +229,11 @@ LogicalResult Partitioner::shardStacks(mimo::ModuleOp m) {
     for (unsigned k = 0; k < s.getNumCarried(); ++k) {
       Value init = s.getInits()[k];
       auto t = tensorOf(init);
+      // With context parallelism the backward's stream is still typed whole
+      // here (its producers are retyped later): this rank's share is 1 / cp.
+      if (cp > 1 && m == bwd && t.getRank() == 2 &&
+          t.getDimSize(0) == tokens * cp)
+        t = withDim(t, 0, tokens);
       if (t.getRank() != 2 || (tokens && t.getDimSize(0) != tokens))
         return s.emitError()
                << "mimo-partition: sequence parallelism shards a stack's "

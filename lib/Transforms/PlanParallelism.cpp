@@ -125,10 +125,19 @@ struct MimoPlanParallelismPass
                                     plan.microBatchSize, plan.virtualStages));
     for (mimo::ModuleOp m : model.getModules()) {
       const planner::ModulePlan *mp = plan.find(m.getSymName().str());
-      // A projector runs on its encoder's grid unless it has its own entry.
-      if (!mp && m.getKind() == ModuleKind::projector)
+      // A projector runs on its encoder's grid unless it has its own entry;
+      // it has no layer stack, so none of the encoder's recompute (the
+      // planner costs it without, Evaluator::stagesOf).
+      planner::ModulePlan inherited;
+      if (!mp && m.getKind() == ModuleKind::projector) {
         mp = plan.find(
             cast<SymbolRefAttr>(m.getInputsAttr()[0]).getRootReference().str());
+        if (mp) {
+          inherited = *mp;
+          inherited.recompute = planner::Recompute();
+          mp = &inherited;
+        }
+      }
       if (!mp) {
         m.emitOpError() << "module '" << m.getSymName()
                         << "' has no entry in the plan";

@@ -7,12 +7,13 @@
 // RUN: not mimo-opt %t.mlir --mimo-plan-parallelism="hardware=tpu gpus=4" 2>&1 | FileCheck %s --check-prefix=HW
 // RUN: mimo-opt %t.mlir --mimo-plan-parallelism="plan=%S/Inputs/tiny-colocated.json" | mimo-opt --mimo-plan-parallelism="plan=%S/Inputs/tiny-colocated.json" | FileCheck %s --check-prefix=GIVEN
 
-// The colocated plan as written: the projector follows its encoder's grid.
+// The colocated plan as written: the projector follows its encoder's grid
+// (without the encoder's recompute: it has no layers).
 // GIVEN: plan = #mimo.plan<colocated, world = 4, micro_batch_size = 1>
 // GIVEN: mimo.module encoder @vision
 // GIVEN-SAME: parallel = #mimo.parallel<tp = 1, cp = 1, pp = 1, dp = 4, recompute = full, offload = [activations]>
 // GIVEN: mimo.module projector @projector
-// GIVEN-SAME: parallel = #mimo.parallel<tp = 1, cp = 1, pp = 1, dp = 4, recompute = full, offload = [activations]>
+// GIVEN-SAME: parallel = #mimo.parallel<tp = 1, cp = 1, pp = 1, dp = 4, offload = [activations]>
 // GIVEN: mimo.module llm @llm
 // GIVEN-SAME: parallel = #mimo.parallel<tp = 2, cp = 1, pp = 2, dp = 1, recompute = layers(1), sequence_parallel, distributed_optimizer>
 

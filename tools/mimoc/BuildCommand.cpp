@@ -79,6 +79,11 @@ cl::opt<int64_t> dataSamples(
 cl::opt<int64_t> gbs("gbs", cl::desc("Override training.global_batch_size"),
                      cl::init(0), cl::sub(buildSubCommand()),
                      cl::cat(mimocCategory()));
+cl::opt<int64_t> seqLen(
+    "seq",
+    cl::desc(
+        "Override data.seq_len (build a plan searched with mimoc plan --seq)"),
+    cl::init(0), cl::sub(buildSubCommand()), cl::cat(mimocCategory()));
 cl::opt<std::string> prebuilt(
     "prebuilt",
     cl::desc("Link against the libmimo_program in DIR; 'auto' (default) uses "
@@ -110,6 +115,9 @@ int runBuild() {
   if (gbs.getNumOccurrences() > 0 && gbs <= 0)
     return fail("--gbs: expected a positive integer, got " +
                 std::to_string(gbs));
+  if (seqLen.getNumOccurrences() > 0 && seqLen <= 0)
+    return fail("--seq: expected a positive integer, got " +
+                std::to_string(seqLen));
   mlir::MLIRContext context;
   context.loadDialect<MimoDialect, mimort::MimortDialect,
                       mlir::func::FuncDialect, mlir::arith::ArithDialect,
@@ -117,6 +125,8 @@ int runBuild() {
   spec::ImportOptions importOptions;
   if (gbs > 0)
     importOptions.globalBatchSize = gbs;
+  if (seqLen > 0)
+    importOptions.seqLen = seqLen;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       spec::importSpecFile(input, context, importOptions);
   if (!module)

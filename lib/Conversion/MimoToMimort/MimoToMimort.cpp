@@ -756,6 +756,10 @@ LogicalResult Lowering::collectParams() {
 // Ops
 //===----------------------------------------------------------------------===//
 
+static Type elemOf(Value buffer) {
+  return cast<mrt::BufferType>(buffer.getType()).getElementType();
+}
+
 static ArrayRef<int64_t> shapeOf(Value buffer) {
   return cast<mrt::BufferType>(buffer.getType()).getShape();
 }
@@ -897,8 +901,8 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     if (a.getContextParallel() > 1)
       return lowerRingAttention(a, *o, lse, paramModule);
     if (auto theta = a.getRopeThetaAttr()) {
-      Value qr = get(scratch("q_rope", shapeOf(q)));
-      Value kr = get(scratch("k_rope", shapeOf(k)));
+      Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
+      Value kr = get(scratch("k_rope", shapeOf(k), elemOf(k)));
       Value t = f32(theta.getValueAsDouble());
       kernel("rope_forward", {q, qr, i64(heads), i64(headDim), i64(0), t});
       kernel("rope_forward", {k, kr, i64(kvHeads), i64(headDim), i64(0), t});
@@ -927,14 +931,14 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     if (auto theta = g.getRopeThetaAttr()) {
       // The forward's rotation, recomputed bit for bit.
       t = f32(theta.getValueAsDouble());
-      Value qr = get(scratch("q_rope", shapeOf(q)));
-      Value kr = get(scratch("k_rope", shapeOf(k)));
+      Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
+      Value kr = get(scratch("k_rope", shapeOf(k), elemOf(k)));
       kernel("rope_forward", {q, qr, i64(heads), i64(headDim), i64(0), t});
       kernel("rope_forward", {k, kr, i64(kvHeads), i64(headDim), i64(0), t});
       q = qr;
       k = kr;
-      dq = get(scratch("dq_rope", shapeOf(r[0])));
-      dk = get(scratch("dk_rope", shapeOf(r[1])));
+      dq = get(scratch("dq_rope", shapeOf(r[0]), elemOf(r[0])));
+      dk = get(scratch("dk_rope", shapeOf(r[1]), elemOf(r[1])));
     }
     // The CPU kernels' attentionBackwardWorkspaceBytes: one f32 per query
     // row and head.
@@ -980,11 +984,11 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     // are scratch (the statistics do not depend on beta).
     Value mean = get(scratch("mean", {rows}));
     Value rstd = get(scratch("rstd", {rows}));
-    Value beta = get(scratch("beta", shapeOf(gamma)));
+    Value beta = get(scratch("beta", shapeOf(gamma), elemOf(gamma)));
     zero(beta);
     kernel("layer_norm_forward",
            {x, gamma, beta, f32(g.getEps().convertToDouble()),
-            get(scratch("y", shapeOf(x))), mean, rstd});
+            get(scratch("y", shapeOf(x), elemOf(x))), mean, rstd});
     zero(r[1]);
     zero(r[2]);
     kernel("layer_norm_backward",
@@ -1008,7 +1012,7 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
       return failure();
     Value rstd = get(scratch("rstd", {shapeOf(x)[0]}));
     kernel("rms_norm_forward", {x, gamma, f32(g.getEps().convertToDouble()),
-                                get(scratch("y", shapeOf(x))), rstd});
+                                get(scratch("y", shapeOf(x), elemOf(x))), rstd});
     zero(r[1]);
     kernel("rms_norm_backward",
            {x, gamma, rstd, materialize(g.getGrad()), r[0], r[1]});
@@ -1476,13 +1480,13 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
   };
   // The ring's key/value buffers (two, alternating), keys rotated at their
   // global positions.
-  Value ks[2] = {get(scratch("ring_k", shapeOf(k))),
-                 get(scratch("ring_k", shapeOf(k)))};
-  Value vs[2] = {get(scratch("ring_v", shapeOf(k))),
-                 get(scratch("ring_v", shapeOf(k)))};
+  Value ks[2] = {get(scratch("ring_k", shapeOf(k), elemOf(k))),
+                 get(scratch("ring_k", shapeOf(k), elemOf(k)))};
+  Value vs[2] = {get(scratch("ring_v", shapeOf(k), elemOf(k))),
+                 get(scratch("ring_v", shapeOf(k), elemOf(k)))};
   if (auto theta = a.getRopeThetaAttr()) {
     Value t = f32(theta.getValueAsDouble());
-    Value qr = get(scratch("q_rope", shapeOf(q)));
+    Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
     for (int64_t i = 0; i < 2; ++i) {
       Value pos = ring.offset(qa[i]);
       kernel("rope_forward", {chunk(q, i), chunk(qr, i), i64(heads),
@@ -1499,7 +1503,7 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
       ctx, heads, kvHeads, headDim, b.getBoolAttr(a.getCausal()),
       a.getSegment(), b.getF64FloatAttr(0.0));
   auto attn = b.getNamedAttr("attention", params);
-  Value blockOut = get(scratch("ring_out", {c, heads * headDim}));
+  Value blockOut = get(scratch("ring_out", {c, heads * headDim}, elemOf(q)));
   Value blockLse = get(scratch("ring_lse", {c, heads}));
   for (int64_t step = 0; step < cp; ++step) {
     Value kv = ks[step % 2], vv = vs[step % 2];
@@ -1554,14 +1558,14 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
   auto chunk = [&](Value buf, int64_t i) {
     return chunkOf(b, loc, buf, 2, index(i));
   };
-  Value ks[2] = {get(scratch("ring_k", shapeOf(k))),
-                 get(scratch("ring_k", shapeOf(k)))};
-  Value vs[2] = {get(scratch("ring_v", shapeOf(k))),
-                 get(scratch("ring_v", shapeOf(k)))};
-  Value dks[2] = {get(scratch("ring_dk", shapeOf(k))),
-                  get(scratch("ring_dk", shapeOf(k)))};
-  Value dvs[2] = {get(scratch("ring_dv", shapeOf(k))),
-                  get(scratch("ring_dv", shapeOf(k)))};
+  Value ks[2] = {get(scratch("ring_k", shapeOf(k), elemOf(k))),
+                 get(scratch("ring_k", shapeOf(k), elemOf(k)))};
+  Value vs[2] = {get(scratch("ring_v", shapeOf(k), elemOf(k))),
+                 get(scratch("ring_v", shapeOf(k), elemOf(k)))};
+  Value dks[2] = {get(scratch("ring_dk", shapeOf(k), elemOf(k))),
+                  get(scratch("ring_dk", shapeOf(k), elemOf(k)))};
+  Value dvs[2] = {get(scratch("ring_dv", shapeOf(k), elemOf(k))),
+                  get(scratch("ring_dv", shapeOf(k), elemOf(k)))};
   FloatAttr theta = g.getRopeThetaAttr();
   Value t;
   // Gradients of the rotated q and k accumulate here; the inverse rotation
@@ -1570,7 +1574,7 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
   if (theta) {
     // The forward's rotation, recomputed bit for bit.
     t = f32(theta.getValueAsDouble());
-    Value qr = get(scratch("q_rope", shapeOf(q)));
+    Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
     for (int64_t i = 0; i < 2; ++i) {
       Value pos = ring.offset(qa[i]);
       kernel("rope_forward", {chunk(q, i), chunk(qr, i), i64(heads),
@@ -1579,8 +1583,8 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
                               i64(headDim), pos, t});
     }
     q = qr;
-    dq = get(scratch("dq_rope", shapeOf(r[0])));
-    dk = get(scratch("dk_rope", shapeOf(r[1])));
+    dq = get(scratch("dq_rope", shapeOf(r[0]), elemOf(r[0])));
+    dk = get(scratch("dk_rope", shapeOf(r[1]), elemOf(r[1])));
   } else {
     mrt::CopyOp::create(b, loc, k, ks[0]);
   }
@@ -2321,7 +2325,7 @@ LogicalResult Lowering::lowerStep() {
         shape.push_back(m);
       shape.push_back(n);
       llvm::append_range(shape, tokenShape);
-      return mrt::BufferType::get(ctx, shape, f32Type);
+      return mrt::BufferType::get(ctx, shape, outType.getElementType());
     };
     auto declareBridge = [&](StringRef name, mrt::BufferType t) {
       return declare(("bridge." + name).str(), t,
