@@ -159,8 +159,7 @@ struct Evaluator::Impl {
   /// over dp (what the lowering emits).
   double dpSyncSeconds(double params, const ModulePlan &mp,
                        const Grid &g) const {
-    const int64_t cp =
-        mp.name == ev.model.modules[ev.llmIdx].name ? mp.cp : 1;
+    const int64_t cp = mp.name == ev.model.modules[ev.llmIdx].name ? mp.cp : 1;
     if (mp.dp * cp <= 1)
       return 0;
     StateBytes sb = stateBytesPerParam(bpe);

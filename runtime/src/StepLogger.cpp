@@ -38,6 +38,13 @@ std::string StepLogger::jsonLine(const StepRecord &r) {
                       {"step_ms", r.stepMs},
                       {"tflops_per_gpu", r.tflopsPerGpu},
                       {"peak_memory_bytes", r.peakMemoryBytes}};
+  if (r.peakMemoryByCategory) {
+    nlohmann::json by = nlohmann::json::object();
+    for (std::size_t c = 0; c < kNumMemoryCategories; ++c)
+      by[memoryCategoryName(static_cast<MemoryCategory>(c))] =
+          (*r.peakMemoryByCategory)[c];
+    j["peak_memory_by_category"] = by;
+  }
   if (r.tokensPerSecond)
     j["tokens_per_second"] = *r.tokensPerSecond;
   if (r.gradNorm)

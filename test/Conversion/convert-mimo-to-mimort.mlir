@@ -96,11 +96,12 @@
 // Norm statistics recomputed by the forward kernel.
 // CHECK: mimort.kernel "rms_norm_forward"(%[[X:[^,]*]], %{{.*}}, %{{.*}}, %{{.*}}, %[[RSTD:[^)]*]])
 // CHECK: mimort.kernel "rms_norm_backward"(%[[X]], %{{.*}}, %[[RSTD]],
-// CHECK: mimort.slice %{{.*}}[%[[R]]]
-// CHECK: }
-// mimo.param_grad adds into the .grad buffer.
+// A layer's weight gradients (mimo.param_grad of the stack's per-layer
+// results) add into that layer's row of the .grad buffer inside the loop.
 // CHECK: %[[QG:.*]] = mimort.get @llm.layers.q.weight.grad
-// CHECK: mimort.kernel "add"(%[[QG]], %{{.*}}, %[[QG]])
+// CHECK-NEXT: %[[QROW:.*]] = mimort.slice %[[QG]][%[[R]]] : !mimort.buffer<2x32x32xf32> -> !mimort.buffer<32x32xf32>
+// CHECK-NEXT: mimort.kernel "add"(%[[QROW]], %{{.*}}, %[[QROW]])
+// CHECK: }
 // CHECK: mimort.kernel "merge_rows_backward"({{.*}}) : !mimort.buffer<16x32xf32>, !mimort.buffer<16xi32>, i64, !mimort.buffer<16x32xf32>, !mimort.buffer<4x32xf32>
 // CHECK: mimort.kernel "embedding_backward"
 // Projector backward reads the LLM's image gradient; the encoder's after it.

@@ -29,6 +29,7 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -293,6 +294,38 @@ private:
   bool pipelined() const { return pipe.stages > 1; }
   /// Forward values the backward reads: kept per in-flight microbatch.
   llvm::DenseSet<Value> slotted;
+  /// mimo.param_grad ops whose per-layer gradients the backward stack
+  /// already added to the parameter's gradient rows (lowerStack).
+  llvm::DenseSet<Operation *> accumulatedGrads;
+
+  /// Buffer reuse (docs/lowering.md "Buffers"). A temporary (an op result
+  /// in a module or layer body that the body's terminator does not read, is
+  /// not kept per microbatch and is not a stack's or recompute's result)
+  /// takes a free buffer of its type from its module's pool and gives it
+  /// back after its last reader; a workspace buffer is free again once its
+  /// op is lowered. A module lowered twice replays the same claims.
+  struct Pool {
+    std::map<std::string, std::vector<std::string>> free;
+    llvm::StringSet<> isFree;
+  };
+  llvm::StringMap<Pool> valuePools, scratchPools;
+  llvm::StringSet<> pooledSyms;
+  /// Scratch buffers taken (type key, sym) since the op being lowered began.
+  std::vector<std::pair<std::string, std::string>> scratchTaken;
+  /// Per block: the values whose last reader is each op.
+  DenseMap<Block *, DenseMap<Operation *, SmallVector<Value>>> lastUses;
+  DenseMap<Block *, llvm::DenseSet<Value>> liveIn;
+  static std::string typeKey(mrt::BufferType t) {
+    std::string k;
+    llvm::raw_string_ostream os(k);
+    os << t;
+    return k;
+  }
+  bool temporary(Value v) const;
+  const DenseMap<Operation *, SmallVector<Value>> &lastUsesOf(Block *block);
+  /// Lowers `op` with `fn`, then frees what died there.
+  LogicalResult lowerAndRetire(Operation *op,
+                               function_ref<LogicalResult()> fn);
   Value slotIndex; ///< the current microbatch's slot
   /// Slots of the slotted values declared next: the pipeline's in-flight
   /// microbatches, or the colocated schedule's encoder samples.
@@ -365,15 +398,36 @@ std::string Lowering::declare(StringRef name, mrt::BufferType type,
 
 FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
   // A value lowered again (the colocated schedule re-runs the encoder
-  // forward) keeps its buffer.
+  // forward) keeps its buffer (claimed again from its pool).
   auto known = locs.find(v);
-  if (known != locs.end() && !known->second.perSample)
-    return known->second.sym;
+  if (known != locs.end() && !known->second.perSample) {
+    const std::string &sym = known->second.sym;
+    Pool &vp = valuePools[module];
+    if (pooledSyms.contains(sym) && vp.isFree.erase(sym))
+      llvm::erase(vp.free[typeKey(bufferTypes.lookup(sym))], sym);
+    return sym;
+  }
   Operation *at =
       v.getDefiningOp() ? v.getDefiningOp() : v.getParentBlock()->getParentOp();
   auto type = bufferType(at, v.getType());
   if (failed(type))
     return failure();
+  if (hint.empty() && temporary(v)) {
+    Pool &vp = valuePools[module];
+    auto &freeList = vp.free[typeKey(*type)];
+    std::string sym;
+    if (!freeList.empty()) {
+      sym = freeList.back();
+      freeList.pop_back();
+      vp.isFree.erase(sym);
+    } else {
+      sym = declare((module + ".v" + Twine(counter++)).str(), *type,
+                    mrt::MemoryCategory::Activations);
+      pooledSyms.insert(sym);
+    }
+    locs[v] = Loc{sym};
+    return sym;
+  }
   std::string name = hint.empty() ? (module + ".v" + Twine(counter++)).str()
                                   : (module + "." + hint).str();
   bool bySlot = slotted.contains(v);
@@ -402,9 +456,99 @@ std::string Lowering::scratch(StringRef what, ArrayRef<int64_t> shape,
                               Type elem) {
   if (!elem)
     elem = Float32Type::get(ctx);
-  return declare((module + ".ws" + Twine(counter++) + "." + what).str(),
-                 mrt::BufferType::get(ctx, shape, elem),
-                 mrt::MemoryCategory::Workspace);
+  auto type = mrt::BufferType::get(ctx, shape, elem);
+  std::string key = typeKey(type);
+  Pool &pool = scratchPools[module];
+  auto &freeList = pool.free[key];
+  std::string sym;
+  if (!freeList.empty()) {
+    sym = freeList.back();
+    freeList.pop_back();
+    pool.isFree.erase(sym);
+  } else {
+    sym = declare((module + ".ws" + Twine(counter++) + "." + what).str(), type,
+                  mrt::MemoryCategory::Workspace);
+  }
+  scratchTaken.push_back({key, sym});
+  return sym;
+}
+
+bool Lowering::temporary(Value v) const {
+  auto r = dyn_cast<OpResult>(v);
+  if (!r || slotted.contains(v) || keptFrom > 0)
+    return false;
+  Operation *def = r.getOwner();
+  if (isa<StackOp, RecomputeOp>(def))
+    return false;
+  Block *block = def->getBlock();
+  Operation *parent = block->getParentOp();
+  if (!isa<mimo::ModuleOp, StackOp>(parent))
+    return false;
+  Operation *term = block->getTerminator();
+  return !llvm::is_contained(term->getOperands(), v);
+}
+
+const DenseMap<Operation *, SmallVector<Value>> &
+Lowering::lastUsesOf(Block *block) {
+  auto it = lastUses.find(block);
+  if (it != lastUses.end())
+    return it->second;
+  DenseMap<Operation *, SmallVector<Value>> &dying = lastUses[block];
+  for (Operation &op : block->without_terminator())
+    for (Value v : op.getResults()) {
+      if (!temporary(v))
+        continue;
+      Operation *last = nullptr;
+      for (Operation *user : v.getUsers()) {
+        Operation *at = block->findAncestorOpInBlock(*user);
+        if (at && (!last || last->isBeforeInBlock(at)))
+          last = at;
+      }
+      dying[last ? last : &op].push_back(v);
+    }
+  return dying;
+}
+
+LogicalResult Lowering::lowerAndRetire(Operation *op,
+                                       function_ref<LogicalResult()> fn) {
+  size_t mark = scratchTaken.size();
+  if (failed(fn()))
+    return failure();
+  // The op's workspace is free again.
+  Pool &sp = scratchPools[module];
+  for (size_t i = mark; i < scratchTaken.size(); ++i) {
+    auto &[key, sym] = scratchTaken[i];
+    if (sp.isFree.insert(sym).second)
+      sp.free[key].push_back(sym);
+  }
+  scratchTaken.resize(mark);
+  // Temporaries read last here give their buffers back, unless a value
+  // still live shares the buffer (an in-place collective's result).
+  Block *block = op->getBlock();
+  const auto &dying = lastUsesOf(block);
+  llvm::DenseSet<Value> &live = liveIn[block];
+  for (Value r : op->getResults())
+    if (locs.count(r))
+      live.insert(r);
+  auto it = dying.find(op);
+  if (it == dying.end())
+    return success();
+  Pool &vp = valuePools[module];
+  for (Value v : it->second) {
+    live.erase(v);
+    auto l = locs.find(v);
+    if (l == locs.end() || !pooledSyms.contains(l->second.sym))
+      continue;
+    const std::string &sym = l->second.sym;
+    bool shared = llvm::any_of(live, [&](Value o) {
+      auto lo = locs.find(o);
+      return lo != locs.end() && lo->second.sym == sym;
+    });
+    if (shared || !vp.isFree.insert(sym).second)
+      continue;
+    vp.free[typeKey(bufferTypes.lookup(sym))].push_back(sym);
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -801,6 +945,8 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
     if (!paramIndex.count(name))
       return g.emitError() << "convert-mimo-to-mimort: no forward parameter '"
                            << name << "'";
+    if (accumulatedGrads.contains(g))
+      return success();
     Value grad = get(name + ".grad");
     Value part = materialize(g.getGradient());
     if (chunk && g.getGradient().getDefiningOp() == bwdStack &&
@@ -1752,7 +1898,29 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
     keptRows.assign(from.asArrayRef().begin(), from.asArrayRef().end());
   }
   bool shrinkKept = !(chunked && pipe.chunks > 1);
+  // A backward stack's per-layer weight gradients that only feed
+  // mimo.param_grad are added to the parameter's gradient rows inside the
+  // loop (the same additions, row by row): no [layers, ...] copy of the
+  // gradients.
+  SmallVector<std::string> gradInto(stack.getCollectedResults().size());
   for (auto [m, r] : llvm::enumerate(stack.getCollectedResults())) {
+    if (!r.hasOneUse() || keptRows[m] != 0)
+      continue;
+    auto pg = dyn_cast<ParamGradOp>(*r.getUsers().begin());
+    if (!pg)
+      continue;
+    std::string name = (paramModule + "." + pg.getName()).str();
+    auto it = paramIndex.find(name);
+    if (it == paramIndex.end() ||
+        cast<RankedTensorType>(r.getType()).getShape() !=
+            params[it->second].type.getShape())
+      continue;
+    gradInto[m] = name + ".grad";
+    accumulatedGrads.insert(pg);
+  }
+  for (auto [m, r] : llvm::enumerate(stack.getCollectedResults())) {
+    if (!gradInto[m].empty())
+      continue;
     keptFrom = shrinkKept ? keptRows[m] : 0;
     auto sym = declareFor(r, ("stack" + Twine(id) + ".ys" + Twine(m)).str());
     keptFrom = 0;
@@ -1808,11 +1976,23 @@ LogicalResult Lowering::lowerStack(StackOp stack, StringRef paramModule) {
     std::set<int64_t> froms(keptRows.begin(), keptRows.end());
     for (int64_t from : froms) {
       auto write = [&] {
-        for (auto [m, r] : llvm::enumerate(stack.getCollectedResults()))
-          if (keptRows[m] == from)
-            mrt::CopyOp::create(b, loc,
-                                materialize(yield.getOperand(carried + m)),
-                                rowOf(r, materialize(r)));
+        for (auto [m, r] : llvm::enumerate(stack.getCollectedResults())) {
+          if (keptRows[m] != from)
+            continue;
+          Value v = materialize(yield.getOperand(carried + m));
+          if (!gradInto[m].empty()) {
+            Value grad = get(gradInto[m]);
+            auto t = cast<mrt::BufferType>(grad.getType());
+            Value rowOfGrad = mrt::SliceOp::create(
+                b, loc,
+                mrt::BufferType::get(ctx, t.getShape().drop_front(),
+                                     t.getElementType()),
+                grad, layer);
+            kernel("add", {rowOfGrad, v, rowOfGrad});
+            continue;
+          }
+          mrt::CopyOp::create(b, loc, v, rowOf(r, materialize(r)));
+        }
         return success();
       };
       if (from == 0) {
@@ -1899,7 +2079,7 @@ LogicalResult Lowering::lowerRecompute(RecomputeOp rc, StringRef paramModule) {
 
 LogicalResult Lowering::lowerBlock(Block &block, StringRef paramModule) {
   for (Operation &op : block.without_terminator())
-    if (failed(lowerOp(&op, paramModule)))
+    if (failed(lowerAndRetire(&op, [&] { return lowerOp(&op, paramModule); })))
       return failure();
   return success();
 }
@@ -1941,13 +2121,15 @@ LogicalResult Lowering::lowerPipedModule(mimo::ModuleOp m,
     if (&op == stack) {
       seen = true;
       open = nullptr;
-      if (failed(lowerStack(cast<StackOp>(op), paramModule)))
+      if (failed(lowerAndRetire(&op, [&] {
+            return lowerStack(cast<StackOp>(op), paramModule);
+          })))
         return failure();
       continue;
     }
     if (everyStage(op)) {
       open = nullptr;
-      if (failed(lowerOp(&op, paramModule)))
+      if (failed(lowerAndRetire(&op, [&] { return lowerOp(&op, paramModule); })))
         return failure();
       continue;
     }
@@ -1956,8 +2138,10 @@ LogicalResult Lowering::lowerPipedModule(mimo::ModuleOp m,
       open = scf::IfOp::create(b, loc, cond, /*else=*/false);
       openCond = cond;
     }
-    if (failed(inBlock(open.thenBlock(),
-                       [&] { return lowerOp(&op, paramModule); })))
+    if (failed(lowerAndRetire(&op, [&] {
+          return inBlock(open.thenBlock(),
+                         [&] { return lowerOp(&op, paramModule); });
+        })))
       return failure();
   }
   return success();

@@ -203,6 +203,7 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
       record.tflopsPerGpu =
           ms > 0 ? desc.flopsPerStep / (ms * 1e-3) / world.size() / 1e12 : 0;
       record.peakMemoryBytes = ctx.allocator().stats().peakTotal;
+      record.peakMemoryByCategory = ctx.allocator().stats().peak;
       if (hasNorm) {
         // Every rank took the same decision from the same global norm
         // (the step skips its update when the norm is not finite).

@@ -309,7 +309,6 @@ TEST(Evaluator, ContextParallelGradientsSumOverCp) {
   std::string r = ev.validate(
       colocated(module("vision", 1, 8, 1, 2), module("llm", 8, 1, 1, 2)));
   EXPECT_NE(r.find("modules.vision.cp"), std::string::npos) << r;
-  EXPECT_NE(r.find("outside the homogeneous layout (got 2)"),
-            std::string::npos)
+  EXPECT_NE(r.find("outside the homogeneous layout (got 2)"), std::string::npos)
       << r;
 }

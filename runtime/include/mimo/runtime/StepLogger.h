@@ -10,8 +10,10 @@
 #ifndef MIMO_RUNTIME_STEPLOGGER_H
 #define MIMO_RUNTIME_STEPLOGGER_H
 
+#include "mimo/runtime/MemoryCategory.h"
 #include "mimo/runtime/Status.h"
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -26,6 +28,10 @@ struct StepRecord {
   double stepMs = 0.0;
   double tflopsPerGpu = 0.0;
   std::uint64_t peakMemoryBytes = 0;
+  /// Peak bytes per memory category (params, grads, optimizer, activations,
+  /// workspace, offloaded), in MemoryCategory order; written when set.
+  std::optional<std::array<std::uint64_t, kNumMemoryCategories>>
+      peakMemoryByCategory;
   /// Optional extras, written to JSON only when set.
   std::optional<double> tokensPerSecond;
   std::optional<double> gradNorm;
