@@ -139,6 +139,10 @@ private:
                                    StringRef paramModule);
   LogicalResult lowerRingAttentionGrad(AttentionGradOp g, ArrayRef<Value> r,
                                        StringRef paramModule);
+  FailureOr<struct RingInputs>
+  ringInputs(Operation *op, int64_t cp, bool causal, FloatAttr theta, Value q,
+             Value k, Value v, int64_t heads, int64_t kvHeads,
+             StringRef paramModule);
   LogicalResult lowerVocabCrossEntropy(Value logits, Value labels,
                                        Value lossSum, Value count, Value lse,
                                        StringRef grid);
@@ -1606,45 +1610,74 @@ struct Ring {
 };
 } // namespace
 
+/// The ring's inputs on this rank: the queries rotated at their chunks'
+/// global positions and the first of two alternating key/value buffers
+/// holding this rank's keys (rotated) and values.
+struct RingInputs {
+  Ring ring;
+  Value qa[2];
+  Value q, ks[2], vs[2];
+  Value theta;
+};
+
+FailureOr<RingInputs> Lowering::ringInputs(Operation *op, int64_t cp,
+                                           bool causal, FloatAttr theta,
+                                           Value q, Value k, Value v,
+                                           int64_t heads, int64_t kvHeads,
+                                           StringRef paramModule) {
+  if (cp != cpOfModule(paramModule))
+    return op->emitError() << "convert-mimo-to-mimort: context_parallel = "
+                           << cp << " but module '" << paramModule
+                           << "' has cp = " << cpOfModule(paramModule);
+  int64_t headDim = shapeOf(q)[1] / heads;
+  int64_t c = shapeOf(q)[0] / 2;
+  RingInputs in{Ring(b, loc, FlatSymbolRefAttr::get(ctx, paramModule), cp, c,
+                     causal)};
+  Ring &ring = in.ring;
+  in.qa[0] = ring.chunk(ring.rank, 0);
+  in.qa[1] = ring.chunk(ring.rank, 1);
+  for (int64_t i = 0; i < 2; ++i) {
+    in.ks[i] = get(scratch("ring_k", shapeOf(k), elemOf(k)));
+    in.vs[i] = get(scratch("ring_v", shapeOf(v), elemOf(v)));
+  }
+  in.q = q;
+  if (theta) {
+    in.theta = f32(theta.getValueAsDouble());
+    Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
+    for (int64_t i = 0; i < 2; ++i) {
+      Value pos = ring.offset(in.qa[i]);
+      kernel("rope_forward",
+             {chunkOf(b, loc, q, 2, index(i)), chunkOf(b, loc, qr, 2, index(i)),
+              i64(heads), i64(headDim), pos, in.theta});
+      kernel("rope_forward", {chunkOf(b, loc, k, 2, index(i)),
+                              chunkOf(b, loc, in.ks[0], 2, index(i)),
+                              i64(kvHeads), i64(headDim), pos, in.theta});
+    }
+    in.q = qr;
+  } else {
+    mrt::CopyOp::create(b, loc, k, in.ks[0]);
+  }
+  mrt::CopyOp::create(b, loc, v, in.vs[0]);
+  return in;
+}
+
 LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
                                            StringRef paramModule) {
-  int64_t cp = a.getContextParallel();
-  if (cp != cpOfModule(paramModule))
-    return a.emitError() << "convert-mimo-to-mimort: context_parallel = " << cp
-                         << " but module '" << paramModule << "' has cp = "
-                         << cpOfModule(paramModule);
   int64_t heads = a.getHeads(), kvHeads = a.getKvHeads();
   int64_t headDim = a.getHeadDim();
-  Value q = materialize(a.getQuery()), k = materialize(a.getKey()),
-        v = materialize(a.getValue());
-  int64_t rows = shapeOf(q)[0], c = rows / 2;
-  Ring ring(b, loc, FlatSymbolRefAttr::get(ctx, paramModule), cp, c,
-            a.getCausal());
-  Value qa[2] = {ring.chunk(ring.rank, 0), ring.chunk(ring.rank, 1)};
+  int64_t c = shapeOf(materialize(a.getQuery()))[0] / 2;
+  auto in = ringInputs(a, a.getContextParallel(), a.getCausal(),
+                       a.getRopeThetaAttr(), materialize(a.getQuery()),
+                       materialize(a.getKey()), materialize(a.getValue()),
+                       heads, kvHeads, paramModule);
+  if (failed(in))
+    return failure();
+  Ring &ring = in->ring;
+  int64_t cp = ring.cp;
+  Value q = in->q, *qa = in->qa, *ks = in->ks, *vs = in->vs;
   auto chunk = [&](Value buf, int64_t i) {
     return chunkOf(b, loc, buf, 2, index(i));
   };
-  // The ring's key/value buffers (two, alternating), keys rotated at their
-  // global positions.
-  Value ks[2] = {get(scratch("ring_k", shapeOf(k), elemOf(k))),
-                 get(scratch("ring_k", shapeOf(k), elemOf(k)))};
-  Value vs[2] = {get(scratch("ring_v", shapeOf(k), elemOf(k))),
-                 get(scratch("ring_v", shapeOf(k), elemOf(k)))};
-  if (auto theta = a.getRopeThetaAttr()) {
-    Value t = f32(theta.getValueAsDouble());
-    Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
-    for (int64_t i = 0; i < 2; ++i) {
-      Value pos = ring.offset(qa[i]);
-      kernel("rope_forward", {chunk(q, i), chunk(qr, i), i64(heads),
-                              i64(headDim), pos, t});
-      kernel("rope_forward", {chunk(k, i), chunk(ks[0], i), i64(kvHeads),
-                              i64(headDim), pos, t});
-    }
-    q = qr;
-  } else {
-    mrt::CopyOp::create(b, loc, k, ks[0]);
-  }
-  mrt::CopyOp::create(b, loc, v, vs[0]);
   auto params = mrt::AttentionParamsAttr::get(
       ctx, heads, kvHeads, headDim, b.getBoolAttr(a.getCausal()),
       a.getSegment(), b.getF64FloatAttr(0.0));
@@ -1687,54 +1720,34 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
 LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
                                                ArrayRef<Value> r,
                                                StringRef paramModule) {
-  int64_t cp = g.getContextParallel();
-  if (cp != cpOfModule(paramModule))
-    return g.emitError() << "convert-mimo-to-mimort: context_parallel = " << cp
-                         << " but module '" << paramModule << "' has cp = "
-                         << cpOfModule(paramModule);
   int64_t heads = g.getHeads(), kvHeads = g.getKvHeads();
-  Value q = materialize(g.getQuery()), k = materialize(g.getKey()),
-        v = materialize(g.getValue()), o = materialize(g.getOutput()),
+  Value k = materialize(g.getKey()), o = materialize(g.getOutput()),
         lse = materialize(g.getLse()), dout = materialize(g.getGrad());
-  int64_t rows = shapeOf(q)[0], c = rows / 2;
-  int64_t headDim = shapeOf(q)[1] / heads;
-  Ring ring(b, loc, FlatSymbolRefAttr::get(ctx, paramModule), cp, c,
-            g.getCausal());
-  Value qa[2] = {ring.chunk(ring.rank, 0), ring.chunk(ring.rank, 1)};
+  int64_t c = shapeOf(k)[0] / 2;
+  int64_t headDim = shapeOf(r[0])[1] / heads;
+  FloatAttr theta = g.getRopeThetaAttr();
+  auto in = ringInputs(g, g.getContextParallel(), g.getCausal(), theta,
+                       materialize(g.getQuery()), k, materialize(g.getValue()),
+                       heads, kvHeads, paramModule);
+  if (failed(in))
+    return failure();
+  Ring &ring = in->ring;
+  int64_t cp = ring.cp;
+  Value q = in->q, t = in->theta, *qa = in->qa, *ks = in->ks, *vs = in->vs;
   auto chunk = [&](Value buf, int64_t i) {
     return chunkOf(b, loc, buf, 2, index(i));
   };
-  Value ks[2] = {get(scratch("ring_k", shapeOf(k), elemOf(k))),
-                 get(scratch("ring_k", shapeOf(k), elemOf(k)))};
-  Value vs[2] = {get(scratch("ring_v", shapeOf(k), elemOf(k))),
-                 get(scratch("ring_v", shapeOf(k), elemOf(k)))};
   Value dks[2] = {get(scratch("ring_dk", shapeOf(k), elemOf(k))),
                   get(scratch("ring_dk", shapeOf(k), elemOf(k)))};
   Value dvs[2] = {get(scratch("ring_dv", shapeOf(k), elemOf(k))),
                   get(scratch("ring_dv", shapeOf(k), elemOf(k)))};
-  FloatAttr theta = g.getRopeThetaAttr();
-  Value t;
   // Gradients of the rotated q and k accumulate here; the inverse rotation
   // at the chunks' positions gives the results.
   Value dq = r[0], dk = r[1];
   if (theta) {
-    // The forward's rotation, recomputed bit for bit.
-    t = f32(theta.getValueAsDouble());
-    Value qr = get(scratch("q_rope", shapeOf(q), elemOf(q)));
-    for (int64_t i = 0; i < 2; ++i) {
-      Value pos = ring.offset(qa[i]);
-      kernel("rope_forward", {chunk(q, i), chunk(qr, i), i64(heads),
-                              i64(headDim), pos, t});
-      kernel("rope_forward", {chunk(k, i), chunk(ks[0], i), i64(kvHeads),
-                              i64(headDim), pos, t});
-    }
-    q = qr;
     dq = get(scratch("dq_rope", shapeOf(r[0]), elemOf(r[0])));
     dk = get(scratch("dk_rope", shapeOf(r[1]), elemOf(r[1])));
-  } else {
-    mrt::CopyOp::create(b, loc, k, ks[0]);
   }
-  mrt::CopyOp::create(b, loc, v, vs[0]);
   zero(dq);
   zero(dks[0]);
   zero(dvs[0]);
