@@ -73,3 +73,10 @@
 // BIG: mimort.grid @llm [tp = 2, cp = 4, pp = 1, dp = 2] ranks(0, 16)
 // BIG: mimort.send %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<8192x2048xbf16>
 // BIG: mimort.kernel "attention_merge"
+
+// A context-parallel LLM that mimo-partition has not split, and ring
+// attention whose cp disagrees with its module's grid (hand-edited IR).
+// RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-cp2.json" --mimo-generate-backward | not mimo-opt --convert-mimo-to-mimort 2>&1 | FileCheck %s --check-prefix=UNSPLIT
+// UNSPLIT: error: convert-mimo-to-mimort: module 'llm' has grid [tp = 1, cp = 2, pp = 1, dp = 1]; context parallelism lowers for an LLM that mimo-partition has split (run mimo-partition first)
+// RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-cp2.json" --mimo-generate-backward --mimo-partition | sed 's/context_parallel = 2 : i64/context_parallel = 4 : i64/' | not mimo-opt --convert-mimo-to-mimort 2>&1 | FileCheck %s --check-prefix=MISMATCH
+// MISMATCH: error: convert-mimo-to-mimort: context_parallel = 4 but module 'llm' has cp = 2
