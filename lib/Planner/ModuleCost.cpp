@@ -167,8 +167,15 @@ const ModuleParts &CostModel::parts(size_t index, int64_t tp, int64_t cp,
   ctx.flashAttention = true;
   auto result = std::make_unique<ModuleParts>();
   bool seenStack = false;
+  // What precedes the layer stack (the embedding, the placement of encoder
+  // tokens) runs on the whole sequence on every cp rank; context
+  // parallelism splits the stack and what follows it (docs/lowering.md
+  // "Context parallelism").
+  cost::CostContext whole = ctx;
+  whole.cp = 1;
   for (const cost::BlockProfile &b : m.blocks) {
-    PartCost c = costOps(b.ops, ctx, microBatch, tpLink, cpLink);
+    bool split = seenStack || b.isLayerStack;
+    PartCost c = costOps(b.ops, split ? ctx : whole, microBatch, tpLink, cpLink);
     if (b.isLayerStack) {
       result->layers.push_back(c);
       result->counts.push_back(b.count);

@@ -89,6 +89,27 @@ TEST(ModuleCost, LayersAreCostedOncePerSplit) {
   EXPECT_NEAR(some.recompute, 3 * (a.layers[0].fwd + a.layers[0].tpFwd), 1e-12);
 }
 
+// Context parallelism splits the layer stack and what follows it; what
+// precedes it (a block before the stack: the embedding, the placement of
+// encoder tokens) runs on the whole sequence on every cp rank.
+TEST(ModuleCost, ContextParallelSplitsFromTheStackOn) {
+  Cluster c = cluster("h100-sxm", 8);
+  cost::ModelProfile p = linearModel(8192, 4096, 4096, 4);
+  cost::BlockProfile pre = p.modules[0].blocks[0];
+  pre.isLayerStack = false;
+  pre.count = 1;
+  cost::BlockProfile post = pre;
+  p.modules[0].blocks = {pre, p.modules[0].blocks[0], post};
+  CostModel cm(p, c.hardware, 8);
+  Link nv = intraNodeLink(c.hardware);
+  const ModuleParts &one = cm.parts(0, 1, 1, false, 1, nv, nv);
+  const ModuleParts &cp2 = cm.parts(0, 1, 2, false, 1, nv, nv);
+  EXPECT_DOUBLE_EQ(cp2.pre.fwd, one.pre.fwd);
+  EXPECT_LT(cp2.post.fwd, one.post.fwd);
+  EXPECT_LT(cp2.layers[0].fwd, one.layers[0].fwd);
+  EXPECT_DOUBLE_EQ(cp2.post.fwd, cp2.layers[0].fwd);
+}
+
 TEST(ModuleCost, StateBytesPerParameter) {
   StateBytes bf16 = stateBytesPerParam(2);
   EXPECT_DOUBLE_EQ(bf16.weights + bf16.grads + bf16.optimizer, 18);
