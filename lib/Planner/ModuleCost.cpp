@@ -175,7 +175,8 @@ const ModuleParts &CostModel::parts(size_t index, int64_t tp, int64_t cp,
   whole.cp = 1;
   for (const cost::BlockProfile &b : m.blocks) {
     bool split = seenStack || b.isLayerStack;
-    PartCost c = costOps(b.ops, split ? ctx : whole, microBatch, tpLink, cpLink);
+    PartCost c =
+        costOps(b.ops, split ? ctx : whole, microBatch, tpLink, cpLink);
     if (b.isLayerStack) {
       result->layers.push_back(c);
       result->counts.push_back(b.count);

@@ -32,6 +32,12 @@ ordered_json predictionJson(const Prediction &p) {
                     {"activations", round3(m.activations / kBytesPerGB)},
                     {"workspace", round3(m.workspace / kBytesPerGB)},
                     {"offloaded", round3(m.offloaded / kBytesPerGB)}};
+  // The same in bytes, for runs too small for GB (the CPU tests).
+  auto bytes = [](double x) { return static_cast<int64_t>(std::llround(x)); };
+  j["memory_bytes"] = {
+      {"params", bytes(m.params)},       {"grads", bytes(m.grads)},
+      {"optimizer", bytes(m.optimizer)}, {"activations", bytes(m.activations)},
+      {"workspace", bytes(m.workspace)}, {"offloaded", bytes(m.offloaded)}};
   const Breakdown &b = p.breakdown;
   j["breakdown_ms"] = {{"compute", round3(b.compute * 1e3)},
                        {"recompute", round3(b.recompute * 1e3)},

@@ -37,6 +37,12 @@ TEST(Report, SearchJsonHasTheInterfaceKeys) {
   for (const char *k : {"params", "grads", "optimizer", "activations",
                         "workspace", "offloaded"})
     EXPECT_TRUE(p["memory_gb"].contains(k)) << k;
+  // Bytes beside the rounded GB, agreeing with them.
+  for (const char *k : {"params", "grads", "optimizer", "activations",
+                        "workspace", "offloaded"})
+    EXPECT_NEAR(p["memory_bytes"][k].get<double>() / kBytesPerGB,
+                p["memory_gb"][k].get<double>(), 5e-4)
+        << k;
   for (const char *k : {"compute", "recompute", "tp_comm", "cp_comm", "dp_comm",
                         "pp_p2p", "bridge", "bubble", "offload"})
     EXPECT_TRUE(p["breakdown_ms"].contains(k)) << k;
