@@ -141,7 +141,11 @@ struct Evaluator::Impl {
     StateBytes sb = stateBytesPerParam(bpe);
     RankMemory r;
     r.weights = st.params * sb.weights;
-    r.grads = st.params * sb.grads;
+    // With the distributed optimizer the gradients are reduce-scattered
+    // into a 1/dp shard beside the full buffer (as the lowering runs it).
+    r.grads = st.params * sb.grads *
+              (mp.distributedOptimizer && mp.dp > 1 ? 1.0 + 1.0 / double(mp.dp)
+                                                    : 1.0);
     r.optimizer = st.params * sb.optimizer /
                   (mp.distributedOptimizer ? double(mp.dp) : 1.0);
     if (mp.offloadOptimizer) {

@@ -123,11 +123,22 @@ int64_t GridOp::getDimSize(StringRef dim) {
 }
 
 LogicalResult BufferOp::verifySymbolUses(SymbolTableCollection &tables) {
-  if (!getOnAttr())
+  if (!getOnAttr()) {
+    if (getStageAttr())
+      return emitOpError() << "'stage' needs 'on' (the grid whose pipeline "
+                              "stage holds the buffer)";
     return success();
-  if (!tables.lookupNearestSymbolFrom<GridOp>(*this, getOnAttr()))
+  }
+  auto grid = tables.lookupNearestSymbolFrom<GridOp>(*this, getOnAttr());
+  if (!grid)
     return emitOpError() << "'on' " << getOnAttr()
                          << " does not name a mimort.grid";
+  if (auto stage = getStageAttr()) {
+    int64_t pp = grid.getPpAttr().getInt();
+    if (stage.getInt() < 0 || stage.getInt() >= pp)
+      return emitOpError() << "stage " << stage.getInt() << " is not a stage of "
+                           << getOnAttr() << " (pp = " << pp << ")";
+  }
   return success();
 }
 

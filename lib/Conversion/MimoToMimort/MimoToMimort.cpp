@@ -76,6 +76,10 @@ struct Param {
   /// the module's dp ranks: each holds 1 / dp of the flattened tensor
   /// (0: every rank updates the whole tensor).
   int64_t shard = 0;
+  /// A pipelined LLM's parameter outside the layer stack that only the
+  /// first (0) or the last stage reads: its buffers exist on that stage
+  /// only (-1: on every stage).
+  int64_t stage = -1;
 };
 
 class Lowering {
@@ -277,6 +281,34 @@ private:
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, worldRank,
                               i64(hi)));
   }
+  /// Builds `body` where only the ranks holding `p`'s buffers run it.
+  void onParam(const Param &p, function_ref<void()> body) {
+    onModule(p.module, [&] {
+      if (p.stage < 0)
+        return body();
+      Value at = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                   FlatSymbolRefAttr::get(ctx, p.module),
+                                   b.getStringAttr("pp")),
+          i64(p.stage));
+      auto op = scf::IfOp::create(b, loc, at, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(op.thenBlock());
+      body();
+    });
+  }
+  /// The parameter a buffer (`<param>`, `.grad`, `.m`, ...) belongs to.
+  const Param *paramOfBuffer(StringRef sym) const {
+    for (StringRef s = sym; !s.empty(); s = s.rsplit('.').first) {
+      auto it = paramIndex.find(s);
+      if (it != paramIndex.end())
+        return &params[it->second];
+      if (!s.contains('.'))
+        break;
+    }
+    return nullptr;
+  }
   /// Builds `body` where only `module`'s ranks run it (every rank outside
   /// the disaggregated layout).
   void onModule(StringRef module, function_ref<void()> body) {
@@ -396,7 +428,7 @@ std::string Lowering::declare(StringRef name, mrt::BufferType type,
   b.setInsertionPoint(declPoint);
   mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
                         mrt::MemoryCategoryAttr::get(ctx, category),
-                        TypeAttr::get(type), FlatSymbolRefAttr());
+                        TypeAttr::get(type), FlatSymbolRefAttr(), IntegerAttr());
   return sym;
 }
 
@@ -855,9 +887,30 @@ LogicalResult Lowering::collectParams() {
       if (par && par.getDistributedOptimizer() && par.getDp() > 1 &&
           numel % par.getDp() == 0)
         shard = numel / par.getDp();
+      // A pipelined LLM's parameter read only before its layer stack lives
+      // on the first stage, only after it on the last (what runs there,
+      // lowerPipedModule).
+      int64_t stage = -1;
+      auto stacks = m.getBodyBlock().getOps<StackOp>();
+      if (m.getKind() == ModuleKind::llm && pipe.stages > 1 && ppDim < 0 &&
+          !stacks.empty() && !p.getResult().use_empty()) {
+        Operation *stack = *stacks.begin();
+        bool before = false, after = false;
+        for (Operation *user : p.getResult().getUsers()) {
+          Operation *at = m.getBodyBlock().findAncestorOpInBlock(*user);
+          if (!at || at == stack)
+            before = after = true;
+          else if (at->isBeforeInBlock(stack))
+            before = true;
+          else
+            after = true;
+        }
+        if (before != after)
+          stage = before ? 0 : pipe.stages - 1;
+      }
       params.push_back({name, m.getSymName().str(), *type, p.getInit(),
                         p.getStd() ? p.getStd()->convertToDouble() : 0.02,
-                        tpDim, ppDim, shard});
+                        tpDim, ppDim, shard, stage});
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
@@ -890,11 +943,13 @@ LogicalResult Lowering::collectParams() {
       bufferTypes[sym] = t;
       // Disaggregated: only the module's ranks hold its parameters and
       // optimizer state.
-      mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
-                            mrt::MemoryCategoryAttr::get(ctx, cat),
-                            TypeAttr::get(t),
-                            disaggregated ? FlatSymbolRefAttr::get(ctx, p.module)
-                                          : FlatSymbolRefAttr());
+      // A pipeline stage's own parameters: on that stage only.
+      mrt::BufferOp::create(
+          b, loc, b.getStringAttr(sym), mrt::MemoryCategoryAttr::get(ctx, cat),
+          TypeAttr::get(t),
+          disaggregated || p.stage >= 0 ? FlatSymbolRefAttr::get(ctx, p.module)
+                                        : FlatSymbolRefAttr(),
+          p.stage >= 0 ? b.getI64IntegerAttr(p.stage) : IntegerAttr());
     }
   }
   return success();
@@ -2333,7 +2388,7 @@ LogicalResult Lowering::lowerStep() {
   b.setInsertionPointToStart(entry);
   enterRanks();
   for (const Param &p : params)
-    onModule(p.module, [&] { zero(get(p.name + ".grad")); });
+    onParam(p, [&] { zero(get(p.name + ".grad")); });
   // Adam moments offloaded (mimo-insert-offload's `optimizer`) stay on the
   // host through the forward and backward.
   SmallVector<std::pair<std::string, std::string>> hostOptimizer;
@@ -2346,8 +2401,14 @@ LogicalResult Lowering::lowerStep() {
                 {m.getSymName().str(),
                  (m.getSymName() + "." + cast<StringAttr>(n).getValue() + part)
                      .str()});
+  auto onBuffer = [&](StringRef module, StringRef sym,
+                      function_ref<void()> body) {
+    if (const Param *p = paramOfBuffer(sym))
+      return onParam(*p, body);
+    onModule(module, body);
+  };
   for (auto &[module, sym] : hostOptimizer)
-    onModule(module, [&] {
+    onBuffer(module, sym, [&] {
       mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     });
   Value ids = get(idsSym), labels = get(labelsSym);
@@ -2911,7 +2972,7 @@ LogicalResult Lowering::lowerStep() {
     bool overCp = contextSplit(p.module);
     if (dpOf.lookup(p.module) == 1 && !overCp)
       continue;
-    onModule(p.module, [&] {
+    onParam(p, [&] {
       if (p.shard && overCp)
         mrt::AllReduceOp::create(
             b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
@@ -2969,7 +3030,7 @@ LogicalResult Lowering::lowerStep() {
     mrt::FillOp::create(b, loc, sumSq, f32(0.0));
   for (const Param &p : params)
     if (splitDims(p).empty()) {
-      onModule(p.module, [&] {
+      onParam(p, [&] {
         kernel("sum_squares", {gradOf(p), sumSq},
                {boolAttr(b, "accumulate", !first)});
       });
@@ -3002,10 +3063,17 @@ LogicalResult Lowering::lowerStep() {
                                   mrt::MemoryCategory::Workspace)});
       it = std::prev(partials.end());
     }
-    // (A partial groups one module's parameters: the same ranks run it.)
-    onModule(p.module, [&] {
+    // (A partial groups one module's parameters: the same ranks run it;
+    // a parameter held by one pipeline stage adds on that stage only, so
+    // each partial starts from zero.)
+    bool someStage = llvm::any_of(params, [&](const Param &o) {
+      return o.module == p.module && o.stage >= 0 && splitDims(o) == dims;
+    });
+    if (fresh && someStage)
+      onModule(p.module, [&] { mrt::FillOp::create(b, loc, get(it->sym), f32(0.0)); });
+    onParam(p, [&] {
       kernel("sum_squares", {gradOf(p), get(it->sym)},
-             {boolAttr(b, "accumulate", !fresh)});
+             {boolAttr(b, "accumulate", !fresh || someStage)});
     });
   }
   for (const Partial &q : partials) {
@@ -3070,7 +3138,7 @@ LogicalResult Lowering::lowerStep() {
       b, loc, arith::CmpFPredicate::OEQ,
       arith::SubFOp::create(b, loc, norm, norm), f32(0.0));
   for (auto &[module, sym] : hostOptimizer)
-    onModule(module, [&] {
+    onBuffer(module, sym, [&] {
       mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     });
   auto update = scf::IfOp::create(b, loc, finite, /*withElseRegion=*/false);
@@ -3078,7 +3146,7 @@ LogicalResult Lowering::lowerStep() {
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(update.thenBlock());
     for (const Param &p : params) {
-      onModule(p.module, [&] {
+      onParam(p, [&] {
       if (!p.shard) {
         kernel("adam_step",
                {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
@@ -3305,6 +3373,18 @@ void Lowering::lowerInit() {
     if (disaggregated)
       b.setInsertionPointToStart(
           scf::IfOp::create(b, loc, inModule(p.module), false).thenBlock());
+    if (p.stage >= 0)
+      b.setInsertionPointToStart(
+          scf::IfOp::create(
+              b, loc,
+              arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::eq,
+                  mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                           FlatSymbolRefAttr::get(ctx, p.module),
+                                           b.getStringAttr("pp")),
+                  i64(p.stage)),
+              false)
+              .thenBlock());
     Value buf = get(p.name);
     mrt::InitKind kind = p.init == mimo::InitKind::zeros ? mrt::InitKind::Zeros
                          : p.init == mimo::InitKind::ones

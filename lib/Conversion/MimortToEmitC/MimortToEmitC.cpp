@@ -540,6 +540,8 @@ struct ConvertMimortToEmitCPass
           cppDType(buf.getType().getElementType()), shape + "}"};
       if (buf.getOnAttr())
         args.push_back(cppString(buf.getOnAttr().getValue()));
+      if (auto stage = buf.getStageAttr())
+        args.push_back(std::to_string(stage.getInt()));
       call("mimo::program::addBuffer", args);
       declarations.push_back(buf);
     }

@@ -59,8 +59,8 @@ void addGroup(ProgramDesc *desc, const char *grid, rt::DimMask dims) {
 
 void addBuffer(ProgramDesc *desc, const char *name, rt::MemoryCategory category,
                kernels::DType dtype, std::initializer_list<std::int64_t> shape,
-               const char *onGrid) {
-  desc->buffers.push_back({name, category, dtype, shape, onGrid});
+               const char *onGrid, std::int64_t stage) {
+  desc->buffers.push_back({name, category, dtype, shape, onGrid, stage});
 }
 
 void setData(ProgramDesc *desc, const char *grid, std::int64_t globalBatch,
@@ -158,6 +158,11 @@ ProgramContext::create(ProgramDesc desc, rt::Communicator &world,
         return rt::invalidArgument("buffer '" + b.name + "' on unknown grid '" +
                                    b.onGrid + "'");
       slot.absent = !on->second.contains(world.rank());
+      if (!slot.absent && b.stage >= 0) {
+        MIMO_ASSIGN_OR_RETURN(rt::GridCoord coord,
+                              on->second.coordOf(world.rank()));
+        slot.absent = coord.pp != b.stage;
+      }
     }
     if (!slot.absent) {
       MIMO_ASSIGN_OR_RETURN(slot.buffer, ctx->allocator_->allocate(
@@ -236,7 +241,11 @@ StatusOr<kernels::TensorView> ProgramContext::view(const std::string &name) {
   if (s->absent)
     return rt::failedPrecondition(
         "buffer '" + name + "' lives on the ranks of grid '" + s->desc.onGrid +
-        "', not on rank " + std::to_string(world_.rank()));
+        "'" +
+        (s->desc.stage >= 0
+             ? " at pipeline stage " + std::to_string(s->desc.stage)
+             : std::string()) +
+        ", not on rank " + std::to_string(world_.rank()));
   if (!s->buffer.valid())
     return rt::failedPrecondition("buffer '" + name +
                                   "' is offloaded; fetch it before use");

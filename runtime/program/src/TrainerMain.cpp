@@ -195,6 +195,29 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();
+    // The memory of the rank with the largest peak (the one that runs out
+    // first), each rank's stats gathered for the log.
+    std::optional<std::array<std::uint64_t, rt::kNumMemoryCategories>> byCat;
+    std::uint64_t peakTotal = 0;
+    {
+      constexpr std::size_t kN = rt::kNumMemoryCategories + 1;
+      const rt::MemoryStats &stats = ctx.allocator().stats();
+      std::array<std::int64_t, kN> mine{};
+      for (std::size_t c = 0; c < rt::kNumMemoryCategories; ++c)
+        mine[c] = static_cast<std::int64_t>(stats.peak[c]);
+      mine[rt::kNumMemoryCategories] =
+          static_cast<std::int64_t>(stats.peakTotal);
+      std::vector<std::int64_t> all(kN * std::size_t(world.size()));
+      MIMO_CHECK_OK(world.allGather(mine.data(), all.data(), kN));
+      std::size_t top = 0;
+      for (std::size_t r = 1; r < std::size_t(world.size()); ++r)
+        if (all[r * kN + kN - 1] > all[top * kN + kN - 1])
+          top = r;
+      byCat.emplace();
+      for (std::size_t c = 0; c < rt::kNumMemoryCategories; ++c)
+        (*byCat)[c] = static_cast<std::uint64_t>(all[top * kN + c]);
+      peakTotal = static_cast<std::uint64_t>(all[top * kN + kN - 1]);
+    }
     if (logger) {
       rt::StepRecord record;
       record.step = step;
@@ -202,8 +225,8 @@ int trainerMain(int argc, char **argv, ProgramFactory factory) {
       record.stepMs = ms;
       record.tflopsPerGpu =
           ms > 0 ? desc.flopsPerStep / (ms * 1e-3) / world.size() / 1e12 : 0;
-      record.peakMemoryBytes = ctx.allocator().stats().peakTotal;
-      record.peakMemoryByCategory = ctx.allocator().stats().peak;
+      record.peakMemoryBytes = peakTotal;
+      record.peakMemoryByCategory = byCat;
       if (hasNorm) {
         // Every rank took the same decision from the same global norm
         // (the step skips its update when the norm is not finite).

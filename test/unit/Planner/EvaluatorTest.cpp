@@ -179,6 +179,10 @@ TEST(Evaluator, MemoryCategories) {
   Evaluation b = ev.evaluate(p);
   EXPECT_NEAR(b.prediction.memory.optimizer, m.optimizer / 4,
               1e-3 * m.optimizer);
+  // ... and reduce-scatters the gradients into a 1/DP shard beside the
+  // full buffer (the lowering's .grad_shard).
+  EXPECT_NEAR(b.prediction.memory.grads, m.grads * (1 + 1.0 / 4),
+              1e-3 * m.grads);
   // Offloading the optimizer moves it to the host.
   for (ModulePlan &mp : p.modules)
     mp.offloadOptimizer = true;

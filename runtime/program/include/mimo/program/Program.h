@@ -45,6 +45,8 @@ struct BufferDesc {
   std::vector<std::int64_t> shape;
   /// Non-empty: the buffer exists only on this grid's ranks.
   std::string onGrid;
+  /// >= 0: and only on those at this pipeline coordinate of the grid.
+  std::int64_t stage = -1;
   std::int64_t numElements() const;
   std::size_t bytes() const;
 };
@@ -104,7 +106,7 @@ void addGrid(ProgramDesc *desc, const char *name, int tp, int cp, int pp,
 void addGroup(ProgramDesc *desc, const char *grid, rt::DimMask dims);
 void addBuffer(ProgramDesc *desc, const char *name, rt::MemoryCategory category,
                kernels::DType dtype, std::initializer_list<std::int64_t> shape,
-               const char *onGrid = "");
+               const char *onGrid = "", std::int64_t stage = -1);
 void setData(ProgramDesc *desc, const char *grid, std::int64_t globalBatch,
              std::int64_t seqLen, std::int64_t vocab, std::int64_t imageTokenId,
              std::int64_t imagesPerSample, std::int64_t tokensPerImage,

@@ -90,20 +90,25 @@ def Mimort_BufferOp : Mimort_DeclOp<"buffer", [Symbol,
     `mimort.get`.
 
     With `on @grid` the buffer exists only on that grid's ranks (a module's
-    parameters and optimizer state in the disaggregated layout); elsewhere
-    it is neither allocated nor saved, and reaching it is an error.
+    parameters and optimizer state in the disaggregated layout); with
+    `stage N` besides, only on its ranks at pipeline coordinate N (a
+    pipelined LLM's embedding on the first stage, its head on the last).
+    Elsewhere it is neither allocated nor saved, and reaching it is an
+    error.
 
     ```mlir
     mimort.buffer @llm.layers.w1 params : !mimort.buffer<2x64x256xf32>
     mimort.buffer @vision.patch.weight params : !mimort.buffer<192x64xf32> on @vision
+    mimort.buffer @llm.lm_head.weight params : !mimort.buffer<64x512xf32> on @llm stage 1
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        Mimort_MemoryCategoryAttr:$category,
                        TypeAttrOf<Mimort_BufferType>:$type,
-                       OptionalAttr<FlatSymbolRefAttr>:$on);
+                       OptionalAttr<FlatSymbolRefAttr>:$on,
+                       OptionalAttr<I64Attr>:$stage);
   let assemblyFormat =
-      "$sym_name $category `:` $type (`on` $on^)? attr-dict";
+      "$sym_name $category `:` $type (`on` $on^)? (`stage` $stage^)? attr-dict";
 }
 
 def Mimort_DataOp : Mimort_DeclOp<"data",

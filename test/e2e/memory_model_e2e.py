@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""The planner's predicted memory per category against the trainer's.
+
+For each plan: `mimoc plan --evaluate PLAN --json` on the CPU hardware
+description gives the peak rank's predicted bytes per category; the trainer
+built for the plan runs one step under mpirun and logs the peak rank's
+allocator peaks per category (`peak_memory_by_category`). Prints the table
+side by side. The model-state categories (params, grads, optimizer) must
+agree within --tolerance; activations and workspace are printed, not
+checked: the planner models Megatron's allocation (its activation formula,
+a fixed library workspace and allocator reserve), not the buffers of mimo's
+lowering (docs/planner.md, "Memory").
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+STATE = ["params", "grads", "optimizer"]
+OTHER = ["activations", "workspace"]
+
+
+def run(cmd, **kw):
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def world_of(plan):
+    world = 0
+    for m in plan["modules"].values():
+        size = m.get("tp", 1) * m.get("cp", 1) * m.get("pp", 1) * m.get("dp", 1)
+        off = m.get("ranks", [0, size])[0]
+        world = max(world, off + size)
+    return world
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mimoc", required=True)
+    ap.add_argument("--spec", required=True)
+    ap.add_argument("--plan", action="append", required=True)
+    ap.add_argument("--mpirun", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--tolerance", type=float, default=0.10)
+    a = ap.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    rows, failures = [], []
+    for path in a.plan:
+        name = os.path.splitext(os.path.basename(path))[0]
+        plan = json.load(open(path))
+        world = world_of(plan)
+        out = run([a.mimoc, "plan", a.spec, "--hardware", "cpu", "--gpus",
+                   str(world), "--gpus-per-node", str(world), "--evaluate",
+                   path, "--json"], capture_output=True, text=True).stdout
+        predicted = json.loads(out)["prediction"]["memory_bytes"]
+        exe = os.path.join(a.workdir, "trainer-" + name)
+        run([a.mimoc, "build", a.spec, "--plan", path, "-o", exe,
+             "--build-dir", exe + "-src", "-j", "2"], stdout=subprocess.DEVNULL)
+        log = os.path.join(a.workdir, name + ".jsonl")
+        run([a.mpirun, "--allow-run-as-root", "--oversubscribe", "-np",
+             str(world), exe, "--steps", "1", "--json-log", log],
+            stdout=subprocess.DEVNULL)
+        measured = json.loads(open(log).readline())["peak_memory_by_category"]
+        rows.append((name, world, predicted, measured))
+        for c in STATE:
+            m, p = measured[c], predicted[c]
+            err = (p - m) / m if m else (0.0 if p == 0 else float("inf"))
+            if abs(err) > a.tolerance:
+                failures.append(f"{name}: {c} predicted {p} B, measured {m} B "
+                                f"({err:+.1%})")
+
+    def cell(p, m):
+        err = (p - m) / m if m else 0.0
+        return f"{p / 1e6:8.3f} {m / 1e6:8.3f} {err:+7.1%}"
+
+    print()
+    print("MB: predicted, measured, error (peak rank); "
+          f"{', '.join(STATE)} checked within {a.tolerance:.0%}")
+    head = f"{'plan':34} {'world':>5}"
+    for c in STATE + OTHER:
+        head += f"  {c:>25}"
+    print(head)
+    for name, world, p, m in rows:
+        line = f"{name:34} {world:>5}"
+        for c in STATE + OTHER:
+            line += "  " + cell(p[c], m[c])
+        print(line)
+    if failures:
+        print("\nFAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print(f"\n{len(rows)} plans: model state within {a.tolerance:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
