@@ -9,6 +9,12 @@
 // The stage's two layers; what the backward reads is kept per in-flight
 // microbatch (two slots: at most pp microbatches are in flight).
 // CHECK-DAG: mimort.buffer @llm.layers.ffn.fc2.weight params : !mimort.buffer<2x256x128xf32>
+// The embedding lives on the first stage, the final norm and head on the
+// last (with their gradients and Adam states).
+// CHECK-DAG: mimort.buffer @llm.embed.weight params : !mimort.buffer<512x128xf32> on @llm stage 0
+// CHECK-DAG: mimort.buffer @llm.embed.weight.m optimizer : !mimort.buffer<512x128xf32> on @llm stage 0
+// CHECK-DAG: mimort.buffer @llm.lm_head.weight.grad grads : !mimort.buffer<128x512xf32> on @llm stage 1
+// CHECK-DAG: mimort.buffer @llm.final_norm.weight params : !mimort.buffer<128xf32> on @llm stage 1
 // CHECK-DAG: mimort.buffer @llm.stack2.carry0 activations : !mimort.buffer<2x128x128xf32>
 // CHECK-DAG: mimort.buffer @llm.stack2.ys0 activations : !mimort.buffer<2x2x128x256xf32>
 

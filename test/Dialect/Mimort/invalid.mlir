@@ -22,6 +22,17 @@ mimort.buffer @b params : !mimort.buffer<4xf32> on @nowhere
 
 // -----
 
+// expected-error @+1 {{'stage' needs 'on' (the grid whose pipeline stage holds the buffer)}}
+mimort.buffer @b params : !mimort.buffer<4xf32> stage 0
+
+// -----
+
+mimort.grid @g [tp = 1, cp = 1, pp = 2, dp = 1] ranks(0, 2)
+// expected-error @+1 {{stage 2 is not a stage of @g (pp = 2)}}
+mimort.buffer @b params : !mimort.buffer<4xf32> on @g stage 2
+
+// -----
+
 // expected-error @+1 {{attention q_heads, kv_heads and head_dim must be positive, got 0, 1, 4}}
 func.func @f() attributes {a = #mimort.attention<q_heads = 0, kv_heads = 1, head_dim = 4, causal = true, segment = 0, scale = 0.0>} {
   return

@@ -14,6 +14,8 @@ mimort.data on @llm {global_batch = 4 : i64, seq_len = 16 : i64, vocab = 64 : i6
 mimort.buffer @w params : !mimort.buffer<2x8x16xf32>
 // CHECK: mimort.buffer @w_on params : !mimort.buffer<4xf32> on @llm
 mimort.buffer @w_on params : !mimort.buffer<4xf32> on @llm
+// CHECK: mimort.buffer @w_stage params : !mimort.buffer<4xf32> on @llm stage 0
+mimort.buffer @w_stage params : !mimort.buffer<4xf32> on @llm stage 0
 // CHECK: mimort.buffer @h activations : !mimort.buffer<32x16xbf16>
 mimort.buffer @h activations : !mimort.buffer<32x16xbf16>
 mimort.buffer @x activations : !mimort.buffer<32x8xf32>
