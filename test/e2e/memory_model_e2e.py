@@ -9,7 +9,7 @@ side by side. The model-state categories (params, grads, optimizer) must
 agree within --tolerance; activations and workspace are printed, not
 checked: the planner models Megatron's allocation (its activation formula,
 a fixed library workspace and allocator reserve), not the buffers of mimo's
-lowering (docs/planner.md, "Memory").
+lowering (docs/planner.md, "Against the trainer").
 """
 
 import argparse
