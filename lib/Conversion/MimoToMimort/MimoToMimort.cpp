@@ -58,6 +58,9 @@ struct Loc {
   /// backward recomputes the first rows, mimo-apply-recompute's
   /// `mimo.kept_from`): row r lives at r - rowFrom.
   int64_t rowFrom = 0;
+  /// A pooled buffer of another shape (same element type and count): the
+  /// value's view of it.
+  mrt::BufferType as;
 };
 
 /// One parameter of a forward module and its buffers.
@@ -351,10 +354,12 @@ private:
   /// Per block: the values whose last reader is each op.
   DenseMap<Block *, DenseMap<Operation *, SmallVector<Value>>> lastUses;
   DenseMap<Block *, llvm::DenseSet<Value>> liveIn;
+  /// Pools hold buffers by element type and count: a value takes one of
+  /// another shape through a reshaped view.
   static std::string typeKey(mrt::BufferType t) {
     std::string k;
     llvm::raw_string_ostream os(k);
-    os << t;
+    os << t.getElementType() << "x" << t.getNumElements();
     return k;
   }
   bool temporary(Value v) const;
@@ -461,7 +466,10 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
                     mrt::MemoryCategory::Activations);
       pooledSyms.insert(sym);
     }
-    locs[v] = Loc{sym};
+    Loc l{sym};
+    if (bufferTypes.lookup(sym) != *type)
+      l.as = *type;
+    locs[v] = l;
     return sym;
   }
   std::string name = hint.empty() ? (module + ".v" + Twine(counter++)).str()
@@ -493,7 +501,9 @@ std::string Lowering::scratch(StringRef what, ArrayRef<int64_t> shape,
   if (!elem)
     elem = Float32Type::get(ctx);
   auto type = mrt::BufferType::get(ctx, shape, elem);
-  std::string key = typeKey(type);
+  // (Exact types: callers reach a workspace by its symbol.)
+  std::string key;
+  llvm::raw_string_ostream(key) << type;
   Pool &pool = scratchPools[module];
   auto &freeList = pool.free[key];
   std::string sym;
@@ -602,6 +612,8 @@ Value Lowering::materialize(Value v) {
   auto it = locs.find(v);
   assert(it != locs.end() && "value without a buffer");
   Value m = get(it->second.sym);
+  if (it->second.as)
+    m = mrt::ReshapeOp::create(b, loc, it->second.as, m);
   if (it->second.bySlot) {
     auto type = cast<mrt::BufferType>(m.getType());
     m = mrt::SliceOp::create(b, loc,
@@ -623,6 +635,8 @@ Value Lowering::materialize(Value v) {
 
 Value Lowering::viewOf(const Loc &l) {
   Value m = get(l.sym);
+  if (l.as)
+    m = mrt::ReshapeOp::create(b, loc, l.as, m);
   auto sliceBy = [&](Value i) {
     auto type = cast<mrt::BufferType>(m.getType());
     m = mrt::SliceOp::create(
