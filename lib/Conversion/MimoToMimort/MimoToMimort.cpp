@@ -340,7 +340,8 @@ private:
   /// Buffer reuse (docs/lowering.md "Buffers"). A temporary (an op result
   /// in a module or layer body that the body's terminator does not read, is
   /// not kept per microbatch and is not a stack's or recompute's result)
-  /// takes a free buffer of its type from its module's pool and gives it
+  /// takes a free buffer of its element type and size from its module's
+  /// pool (a reshaped view when the shapes differ) and gives it
   /// back after its last reader; a workspace buffer is free again once its
   /// op is lowered. A module lowered twice replays the same claims.
   struct Pool {
