@@ -47,6 +47,37 @@ StackOp layerStack(mimo::ModuleOp m) {
   return stacks.front();
 }
 
+/// A parameter read on both ends of the pipeline (a tied embedding and LM
+/// head) gets its gradient from both: `param_grad(add(a, b))` with `a`
+/// computed on one side of the backward's layer stack and `b` on the other
+/// becomes one `param_grad` per side, each accumulated on its own stage
+/// (the lowering sums the stages' copies over pp).
+void splitGradientsAcrossStages(mimo::ModuleOp bwd, StackOp stack) {
+  Block &block = bwd.getBodyBlock();
+  auto side = [&](Value v) -> int {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != &block || def == stack)
+      return 0;
+    return def->isBeforeInBlock(stack) ? -1 : 1;
+  };
+  for (ParamGradOp g :
+       llvm::make_early_inc_range(block.getOps<ParamGradOp>())) {
+    auto add = g.getGradient().getDefiningOp<AddOp>();
+    if (!add || !add->hasOneUse())
+      continue;
+    int lhs = side(add.getLhs()), rhs = side(add.getRhs());
+    if (lhs == 0 || rhs == 0 || lhs == rhs)
+      continue;
+    OpBuilder b(g);
+    for (Value part : {add.getLhs(), add.getRhs()}) {
+      b.setInsertionPointAfterValue(part);
+      ParamGradOp::create(b, g.getLoc(), g.getNameAttr(), part);
+    }
+    g.erase();
+    add.erase();
+  }
+}
+
 /// Gives `stack` `local` iterations: its stacked operands (parameters or the
 /// module's arguments) and its collected results take `local` rows.
 LogicalResult shrink(StackOp stack, int64_t local) {
@@ -172,6 +203,7 @@ struct MimoPipelinePass
       if (failed(
               checkGradientTypes(m, bwd, "mimo-pipeline", "stage's parameter")))
         return signalPassFailure();
+      splitGradientsAcrossStages(bwd, bwdStack);
       m->setAttr(
           "mimo.pipeline",
           DictionaryAttr::get(

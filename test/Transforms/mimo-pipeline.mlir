@@ -1,4 +1,5 @@
 // RUN: mimoc import %examples/tiny.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-pp2-interleaved.json" --mimo-generate-backward --mimo-pipeline | FileCheck %s
+// RUN: mimoc import %S/../e2e/Inputs/tiny-tied-spec.json | mimo-opt --mimo-plan-parallelism="plan=%S/../e2e/Inputs/tiny-pp2.json" --mimo-generate-backward --mimo-pipeline | FileCheck %s --check-prefix=TIED
 //
 // tiny.json on a homogeneous grid with pp = 2 and the interleaved schedule
 // (2 virtual stages per rank): the LLM's 4 layers become one stage's 2
@@ -31,3 +32,15 @@
 // CHECK: mimo.stack 2 reverse(
 // CHECK: mimo.param_grad "layers.ffn.fc2.weight", %{{.*}} : tensor<2x256x128xf32>
 // CHECK: mimo.param_grad "embed.weight", %{{.*}} : tensor<512x128xf32>
+
+// A tied embedding and LM head: the two gradient contributions are
+// accumulated on their own stages (the head's before the backward's layers,
+// on the last stage; the embedding's after them, on the first), not added
+// on one stage.
+// TIED-LABEL: mimo.module backward @llm_grad
+// TIED: %{{.*}}, %[[HEAD:.*]] = mimo.linear_grad {{.*}}transpose_weight
+// TIED-NEXT: mimo.param_grad "embed.weight", %[[HEAD]] : tensor<512x128xf32>
+// TIED: mimo.stack 2 reverse
+// TIED: %[[EMB:.*]] = mimo.embedding_grad
+// TIED-NEXT: mimo.param_grad "embed.weight", %[[EMB]] : tensor<512x128xf32>
+// TIED-NOT: mimo.add

@@ -97,6 +97,9 @@ class Placement:
     def __init__(self, spec, plan):
         self.llm = next(m["name"] for m in spec["modules"]
                         if m["kind"] == "decoder")
+        # A tied embedding is read on both ends: every stage keeps it.
+        self.tied = any(m.get("tie_embeddings") for m in spec["modules"]
+                        if m["kind"] == "decoder")
         self.layers = {m["name"]: m.get("layers", 0) for m in spec["modules"]}
         self.inputs = {m["name"]: m.get("input") for m in spec["modules"]}
         self.grids = plan["modules"]
@@ -135,7 +138,7 @@ class Placement:
         _, stage = self.coords(module, rank)
         if module != self.llm:
             return stage == 0
-        if ".layers." in name:
+        if ".layers." in name or (self.tied and ".embed" in name):
             return True
         return stage == (0 if ".embed" in name else pp - 1)
 
@@ -343,7 +346,8 @@ def main():
     check(r.returncode == 1, f"a world-{world} trainer under mpirun -np "
           f"{wrong} exits 1 (got {r.returncode})")
     for rank in range(wrong):
-        check(f"rank {rank}: program 'tiny' was built for a world of {world}, "
+        check(f"rank {rank}: program '{spec['name']}' was built for a "
+              f"world of {world}, "
               f"but the job has {wrong} ranks" in err, f"rank {rank} says why")
 
     print()

@@ -301,6 +301,11 @@ private:
       body();
     });
   }
+  /// A pipelined LLM's parameter outside the layer stack read on both
+  /// ends: a copy on every stage.
+  bool everyStage(const Param &p) const {
+    return p.module == llmName && pipelined() && p.ppDim < 0 && p.stage < 0;
+  }
   /// The parameter a buffer (`<param>`, `.grad`, `.m`, ...) belongs to.
   const Param *paramOfBuffer(StringRef sym) const {
     for (StringRef s = sym; !s.empty(); s = s.rsplit('.').first) {
@@ -2983,16 +2988,27 @@ LogicalResult Lowering::lowerStep() {
   // Context parallelism: each cp rank's gradients are its tokens' share,
   // summed over cp like data-parallel replicas (with the distributed
   // optimizer over cp first, then reduce-scattered over dp).
+  // A pipelined LLM's parameter read on both ends (tied embedding and
+  // head) has a copy on every stage: the first and last stages' gradients
+  // are summed over pp (the others hold zeros), so every copy takes the
+  // same update.
   for (const Param &p : params) {
     bool overCp = contextSplit(p.module);
-    if (dpOf.lookup(p.module) == 1 && !overCp)
+    bool overPp = everyStage(p);
+    if (dpOf.lookup(p.module) == 1 && !overCp && !overPp)
       continue;
     onParam(p, [&] {
-      if (p.shard && overCp)
+      if (p.shard && (overCp || overPp)) {
+        SmallVector<StringRef> first;
+        if (overCp)
+          first.push_back("cp");
+        if (overPp)
+          first.push_back("pp");
         mrt::AllReduceOp::create(
             b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
             get(p.name + ".grad"), FlatSymbolRefAttr::get(ctx, p.module),
-            b.getStrArrayAttr({"cp"}));
+            b.getStrArrayAttr(first));
+      }
       if (p.shard) {
         mrt::ReduceScatterOp::create(
             b, loc, mrt::ReduceKindAttr::get(ctx, mrt::ReduceKind::Sum),
@@ -3004,6 +3020,8 @@ LogicalResult Lowering::lowerStep() {
       SmallVector<StringRef> dims;
       if (overCp)
         dims.push_back("cp");
+      if (overPp)
+        dims.push_back("pp");
       if (dpOf.lookup(p.module) > 1)
         dims.push_back("dp");
       mrt::AllReduceOp::create(
@@ -3032,7 +3050,8 @@ LogicalResult Lowering::lowerStep() {
     SmallVector<StringRef> dims;
     if (p.tpDim >= 0)
       dims.push_back("tp");
-    if (ppOf.lookup(p.module) > 1)
+    // (A parameter on every stage holds the whole gradient after the sync.)
+    if (ppOf.lookup(p.module) > 1 && !everyStage(p))
       dims.push_back("pp");
     if (p.shard)
       dims.push_back("dp");
