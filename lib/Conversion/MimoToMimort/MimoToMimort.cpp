@@ -928,6 +928,10 @@ LogicalResult Lowering::collectParams() {
         if (before != after)
           stage = before ? 0 : pipe.stages - 1;
       }
+      // The homogeneous layout's encoder side runs on the first stage only
+      // (mimo-pipeline's mimo.pp_stage): its state lives there.
+      if (auto at = m->getAttrOfType<IntegerAttr>("mimo.pp_stage"))
+        stage = at.getInt();
       params.push_back({name, m.getSymName().str(), *type, p.getInit(),
                         p.getStd() ? p.getStd()->convertToDouble() : 0.02,
                         tpDim, ppDim, shard, stage});
