@@ -15,16 +15,12 @@ lowering (docs/planner.md, "Against the trainer").
 import argparse
 import json
 import os
-import subprocess
 import sys
+
+from e2e_util import must, run
 
 STATE = ["params", "grads", "optimizer"]
 OTHER = ["activations", "workspace"]
-
-
-def run(cmd, **kw):
-    print("$ " + " ".join(cmd), flush=True)
-    return subprocess.run(cmd, check=True, **kw)
 
 
 def world_of(plan):
@@ -51,17 +47,19 @@ def main():
         name = os.path.splitext(os.path.basename(path))[0]
         plan = json.load(open(path))
         world = world_of(plan)
-        out = run([a.mimoc, "plan", a.spec, "--hardware", "cpu", "--gpus",
-                   str(world), "--gpus-per-node", str(world), "--evaluate",
-                   path, "--json"], capture_output=True, text=True).stdout
+        out = must(run([a.mimoc, "plan", a.spec, "--hardware", "cpu",
+                        "--gpus", str(world), "--gpus-per-node", str(world),
+                        "--evaluate", path, "--json"]),
+                   f"{name}: mimoc plan --evaluate")
         predicted = json.loads(out)["prediction"]["memory_bytes"]
         exe = os.path.join(a.workdir, "trainer-" + name)
-        run([a.mimoc, "build", a.spec, "--plan", path, "-o", exe,
-             "--build-dir", exe + "-src", "-j", "2"], stdout=subprocess.DEVNULL)
+        must(run([a.mimoc, "build", a.spec, "--plan", path, "-o", exe,
+                  "--build-dir", exe + "-src", "-j", "2"]),
+             f"{name}: mimoc build")
         log = os.path.join(a.workdir, name + ".jsonl")
-        run([a.mpirun, "--allow-run-as-root", "--oversubscribe", "-np",
-             str(world), exe, "--steps", "1", "--json-log", log],
-            stdout=subprocess.DEVNULL)
+        must(run([a.mpirun, "--allow-run-as-root", "--oversubscribe", "-np",
+                  str(world), exe, "--steps", "1", "--json-log", log]),
+             f"{name}: the trainer runs one step")
         measured = json.loads(open(log).readline())["peak_memory_by_category"]
         rows.append((name, world, predicted, measured))
         for c in STATE:

@@ -284,18 +284,22 @@ private:
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, worldRank,
                               i64(hi)));
   }
+  /// Whether this rank is on the pipeline stage holding `p` (stage >= 0).
+  Value onStageOf(const Param &p) {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                 FlatSymbolRefAttr::get(ctx, p.module),
+                                 b.getStringAttr("pp")),
+        i64(p.stage));
+  }
   /// Builds `body` where only the ranks holding `p`'s buffers run it.
   void onParam(const Param &p, function_ref<void()> body) {
     onModule(p.module, [&] {
       if (p.stage < 0)
         return body();
-      Value at = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::eq,
-          mrt::GridCoordOp::create(b, loc, b.getI64Type(),
-                                   FlatSymbolRefAttr::get(ctx, p.module),
-                                   b.getStringAttr("pp")),
-          i64(p.stage));
-      auto op = scf::IfOp::create(b, loc, at, /*withElseRegion=*/false);
+      auto op =
+          scf::IfOp::create(b, loc, onStageOf(p), /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(op.thenBlock());
       body();
@@ -303,19 +307,8 @@ private:
   }
   /// A pipelined LLM's parameter outside the layer stack read on both
   /// ends: a copy on every stage.
-  bool everyStage(const Param &p) const {
+  bool sharedByStages(const Param &p) const {
     return p.module == llmName && pipelined() && p.ppDim < 0 && p.stage < 0;
-  }
-  /// The parameter a buffer (`<param>`, `.grad`, `.m`, ...) belongs to.
-  const Param *paramOfBuffer(StringRef sym) const {
-    for (StringRef s = sym; !s.empty(); s = s.rsplit('.').first) {
-      auto it = paramIndex.find(s);
-      if (it != paramIndex.end())
-        return &params[it->second];
-      if (!s.contains('.'))
-        break;
-    }
-    return nullptr;
   }
   /// Builds `body` where only `module`'s ranks run it (every rank outside
   /// the disaggregated layout).
@@ -352,6 +345,26 @@ private:
   struct Pool {
     std::map<std::string, std::vector<std::string>> free;
     llvm::StringSet<> isFree;
+    /// A free buffer under `key`, or "" when there is none.
+    std::string take(const std::string &key) {
+      auto &list = free[key];
+      if (list.empty())
+        return {};
+      std::string sym = list.back();
+      list.pop_back();
+      isFree.erase(sym);
+      return sym;
+    }
+    /// `sym` is free again (once, however often it is given back).
+    void give(const std::string &key, const std::string &sym) {
+      if (isFree.insert(sym).second)
+        free[key].push_back(sym);
+    }
+    /// `sym` is in use again (a value lowered a second time).
+    void claim(const std::string &key, const std::string &sym) {
+      if (isFree.erase(sym))
+        llvm::erase(free[key], sym);
+    }
   };
   llvm::StringMap<Pool> valuePools, scratchPools;
   llvm::StringSet<> pooledSyms;
@@ -449,9 +462,8 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
   auto known = locs.find(v);
   if (known != locs.end() && !known->second.perSample) {
     const std::string &sym = known->second.sym;
-    Pool &vp = valuePools[module];
-    if (pooledSyms.contains(sym) && vp.isFree.erase(sym))
-      llvm::erase(vp.free[typeKey(bufferTypes.lookup(sym))], sym);
+    if (pooledSyms.contains(sym))
+      valuePools[module].claim(typeKey(bufferTypes.lookup(sym)), sym);
     return sym;
   }
   Operation *at =
@@ -460,14 +472,8 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
   if (failed(type))
     return failure();
   if (hint.empty() && temporary(v)) {
-    Pool &vp = valuePools[module];
-    auto &freeList = vp.free[typeKey(*type)];
-    std::string sym;
-    if (!freeList.empty()) {
-      sym = freeList.back();
-      freeList.pop_back();
-      vp.isFree.erase(sym);
-    } else {
+    std::string sym = valuePools[module].take(typeKey(*type));
+    if (sym.empty()) {
       sym = declare((module + ".v" + Twine(counter++)).str(), *type,
                     mrt::MemoryCategory::Activations);
       pooledSyms.insert(sym);
@@ -510,17 +516,10 @@ std::string Lowering::scratch(StringRef what, ArrayRef<int64_t> shape,
   // (Exact types: callers reach a workspace by its symbol.)
   std::string key;
   llvm::raw_string_ostream(key) << type;
-  Pool &pool = scratchPools[module];
-  auto &freeList = pool.free[key];
-  std::string sym;
-  if (!freeList.empty()) {
-    sym = freeList.back();
-    freeList.pop_back();
-    pool.isFree.erase(sym);
-  } else {
+  std::string sym = scratchPools[module].take(key);
+  if (sym.empty())
     sym = declare((module + ".ws" + Twine(counter++) + "." + what).str(), type,
                   mrt::MemoryCategory::Workspace);
-  }
   scratchTaken.push_back({key, sym});
   return sym;
 }
@@ -568,11 +567,8 @@ LogicalResult Lowering::lowerAndRetire(Operation *op,
     return failure();
   // The op's workspace is free again.
   Pool &sp = scratchPools[module];
-  for (size_t i = mark; i < scratchTaken.size(); ++i) {
-    auto &[key, sym] = scratchTaken[i];
-    if (sp.isFree.insert(sym).second)
-      sp.free[key].push_back(sym);
-  }
+  for (size_t i = mark; i < scratchTaken.size(); ++i)
+    sp.give(scratchTaken[i].first, scratchTaken[i].second);
   scratchTaken.resize(mark);
   // Temporaries read last here give their buffers back, unless a value
   // still live shares the buffer (an in-place collective's result).
@@ -596,9 +592,8 @@ LogicalResult Lowering::lowerAndRetire(Operation *op,
       auto lo = locs.find(o);
       return lo != locs.end() && lo->second.sym == sym;
     });
-    if (shared || !vp.isFree.insert(sym).second)
-      continue;
-    vp.free[typeKey(bufferTypes.lookup(sym))].push_back(sym);
+    if (!shared)
+      vp.give(typeKey(bufferTypes.lookup(sym)), sym);
   }
   return success();
 }
@@ -1744,7 +1739,6 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
                                            StringRef paramModule) {
   int64_t heads = a.getHeads(), kvHeads = a.getKvHeads();
   int64_t headDim = a.getHeadDim();
-  int64_t c = shapeOf(materialize(a.getQuery()))[0] / 2;
   auto in = ringInputs(a, a.getContextParallel(), a.getCausal(),
                        a.getRopeThetaAttr(), materialize(a.getQuery()),
                        materialize(a.getKey()), materialize(a.getValue()),
@@ -1752,7 +1746,7 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
   if (failed(in))
     return failure();
   Ring &ring = in->ring;
-  int64_t cp = ring.cp;
+  int64_t cp = ring.cp, c = ring.chunkRows;
   Value q = in->q, *qa = in->qa, *ks = in->ks, *vs = in->vs;
   auto chunk = [&](Value buf, int64_t i) {
     return chunkOf(b, loc, buf, 2, index(i));
@@ -1802,7 +1796,6 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
   int64_t heads = g.getHeads(), kvHeads = g.getKvHeads();
   Value k = materialize(g.getKey()), o = materialize(g.getOutput()),
         lse = materialize(g.getLse()), dout = materialize(g.getGrad());
-  int64_t c = shapeOf(k)[0] / 2;
   int64_t headDim = shapeOf(r[0])[1] / heads;
   FloatAttr theta = g.getRopeThetaAttr();
   auto in = ringInputs(g, g.getContextParallel(), g.getCausal(), theta,
@@ -1811,7 +1804,7 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
   if (failed(in))
     return failure();
   Ring &ring = in->ring;
-  int64_t cp = ring.cp;
+  int64_t cp = ring.cp, c = ring.chunkRows;
   Value q = in->q, t = in->theta, *qa = in->qa, *ks = in->ks, *vs = in->vs;
   auto chunk = [&](Value buf, int64_t i) {
     return chunkOf(b, loc, buf, 2, index(i));
@@ -2415,24 +2408,23 @@ LogicalResult Lowering::lowerStep() {
     onParam(p, [&] { zero(get(p.name + ".grad")); });
   // Adam moments offloaded (mimo-insert-offload's `optimizer`) stay on the
   // host through the forward and backward.
-  SmallVector<std::pair<std::string, std::string>> hostOptimizer;
+  SmallVector<std::pair<const Param *, std::string>> hostOptimizer;
   for (mimo::ModuleOp m : model.getModules())
     if (auto d = m->getAttrOfType<DictionaryAttr>("mimo.offload"))
       if (auto names = d.getAs<ArrayAttr>("optimizer"))
-        for (Attribute n : names)
+        for (Attribute n : names) {
+          std::string name =
+              (m.getSymName() + "." + cast<StringAttr>(n).getValue()).str();
+          auto it = paramIndex.find(name);
+          if (it == paramIndex.end())
+            return m.emitError() << "convert-mimo-to-mimort: mimo.offload "
+                                    "names the optimizer state of '"
+                                 << name << "', which is not a parameter";
           for (StringRef part : {".m", ".v"})
-            hostOptimizer.push_back(
-                {m.getSymName().str(),
-                 (m.getSymName() + "." + cast<StringAttr>(n).getValue() + part)
-                     .str()});
-  auto onBuffer = [&](StringRef module, StringRef sym,
-                      function_ref<void()> body) {
-    if (const Param *p = paramOfBuffer(sym))
-      return onParam(*p, body);
-    onModule(module, body);
-  };
-  for (auto &[module, sym] : hostOptimizer)
-    onBuffer(module, sym, [&] {
+            hostOptimizer.push_back({&params[it->second], name + part.str()});
+        }
+  for (auto &[p, sym] : hostOptimizer)
+    onParam(*p, [&] {
       mrt::OffloadOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     });
   Value ids = get(idsSym), labels = get(labelsSym);
@@ -2998,7 +2990,7 @@ LogicalResult Lowering::lowerStep() {
   // same update.
   for (const Param &p : params) {
     bool overCp = contextSplit(p.module);
-    bool overPp = everyStage(p);
+    bool overPp = sharedByStages(p);
     if (dpOf.lookup(p.module) == 1 && !overCp && !overPp)
       continue;
     onParam(p, [&] {
@@ -3055,7 +3047,7 @@ LogicalResult Lowering::lowerStep() {
     if (p.tpDim >= 0)
       dims.push_back("tp");
     // (A parameter on every stage holds the whole gradient after the sync.)
-    if (ppOf.lookup(p.module) > 1 && !everyStage(p))
+    if (ppOf.lookup(p.module) > 1 && !sharedByStages(p))
       dims.push_back("pp");
     if (p.shard)
       dims.push_back("dp");
@@ -3175,8 +3167,8 @@ LogicalResult Lowering::lowerStep() {
   Value finite = arith::CmpFOp::create(
       b, loc, arith::CmpFPredicate::OEQ,
       arith::SubFOp::create(b, loc, norm, norm), f32(0.0));
-  for (auto &[module, sym] : hostOptimizer)
-    onBuffer(module, sym, [&] {
+  for (auto &[p, sym] : hostOptimizer)
+    onParam(*p, [&] {
       mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     });
   auto update = scf::IfOp::create(b, loc, finite, /*withElseRegion=*/false);
@@ -3413,16 +3405,7 @@ void Lowering::lowerInit() {
           scf::IfOp::create(b, loc, inModule(p.module), false).thenBlock());
     if (p.stage >= 0)
       b.setInsertionPointToStart(
-          scf::IfOp::create(
-              b, loc,
-              arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::eq,
-                  mrt::GridCoordOp::create(b, loc, b.getI64Type(),
-                                           FlatSymbolRefAttr::get(ctx, p.module),
-                                           b.getStringAttr("pp")),
-                  i64(p.stage)),
-              false)
-              .thenBlock());
+          scf::IfOp::create(b, loc, onStageOf(p), false).thenBlock());
     Value buf = get(p.name);
     mrt::InitKind kind = p.init == mimo::InitKind::zeros ? mrt::InitKind::Zeros
                          : p.init == mimo::InitKind::ones
