@@ -6,7 +6,8 @@
 #   bash scripts/bootstrap.sh test     every test suite (lit, unit, MPI)
 #   bash scripts/bootstrap.sh sanitize every test under AddressSanitizer +
 #                                      UndefinedBehaviorSanitizer (own build
-#                                      folder, about 20 minutes on 2 cores)
+#                                      folder, about 20 minutes on 2 cores;
+#                                      the host code only: CUDA is left out)
 #   bash scripts/bootstrap.sh deps     install the dependencies only
 #
 # Environment: BUILD_DIR (default: build), JOBS (default: nproc).
@@ -57,6 +58,7 @@ if [ ! -f "$build/build.ninja" ]; then
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
     ${sanitizer_flags:+-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIMO_BUILD_BENCHMARKS=OFF} \
+    ${sanitizer_flags:+-DMIMO_ENABLE_CUDA=OFF} \
     ${sanitizer_flags:+"-DCMAKE_C_FLAGS=$sanitizer_flags" "-DCMAKE_CXX_FLAGS=$sanitizer_flags"} \
     ${sanitizer_flags:+"-DCMAKE_EXE_LINKER_FLAGS=$sanitizer_flags" "-DCMAKE_SHARED_LINKER_FLAGS=$sanitizer_flags"}
 fi

@@ -81,7 +81,10 @@ template <typename F> void timed(benchmark::State &state, F &&body) {
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
-  body(); // warm up
+  if (!body().ok()) { // warm up
+    state.SkipWithError("the warm-up call failed");
+    return;
+  }
   for (auto _ : state) {
     cudaEventRecord(start);
     rt::Status s = body();

@@ -17,6 +17,12 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <ostream>
+
+namespace mimo::kernels {
+/// Test parameters print as their dtype name.
+inline void PrintTo(DType t, std::ostream *os) { *os << dtypeName(t); }
+} // namespace mimo::kernels
 
 namespace mimo::kernels::test {
 namespace {

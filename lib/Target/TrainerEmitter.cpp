@@ -222,7 +222,8 @@ std::string cmakeQuote(StringRef s) {
   return out;
 }
 
-std::string cmakeListsText(StringRef programName, StringRef sourceDirDefault) {
+std::string cmakeListsText(StringRef programName, StringRef sourceDirDefault,
+                           StringRef device) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << "# Trainer for the mimort program '" << programName
@@ -247,6 +248,11 @@ std::string cmakeListsText(StringRef programName, StringRef sourceDirDefault) {
      << sourceDirDefault
      << "\" CACHE PATH\n"
         "    \"mimo sources holding runtime/ and kernels/\")\n"
+        "# A program built for --device cuda needs the CUDA kernels and the\n"
+        "# NCCL communicator (nvcc, cuBLAS, NCCL); a CPU one leaves them out.\n"
+        "set(MIMO_ENABLE_CUDA "
+     << (device == "cuda" ? "ON" : "OFF")
+     << " CACHE BOOL \"Build the CUDA backend\")\n"
         "set(MIMO_PREBUILT_DIR \"\" CACHE PATH\n"
         "    \"directory holding a built libmimo_program (empty: build "
         "it)\")\n\n"
@@ -402,9 +408,10 @@ Error emitTrainerSource(ModuleOp mimortModule, StringRef dir,
     return err;
   if (Error err = writeFile(dir + "/main.cpp", kMainCpp))
     return err;
-  return writeFile(
-      dir + "/CMakeLists.txt",
-      cmakeListsText(programs.front().getSymName(), sourceDirDefault));
+  return writeFile(dir + "/CMakeLists.txt",
+                   cmakeListsText(programs.front().getSymName(),
+                                  sourceDirDefault,
+                                  programs.front().getDevice()));
 }
 
 Error buildTrainer(StringRef dir, StringRef output,

@@ -97,6 +97,12 @@ cl::opt<std::string> buildDir(
              "temporary directory, removed after a successful build)"),
     cl::value_desc("dir"), cl::sub(buildSubCommand()),
     cl::cat(mimocCategory()));
+cl::opt<std::string> device(
+    "device",
+    cl::desc("Where the trainer runs: cpu (MPI, f32) or cuda (one GPU per "
+             "process, NCCL)"),
+    cl::value_desc("cpu|cuda"), cl::init("cpu"), cl::sub(buildSubCommand()),
+    cl::cat(mimocCategory()));
 cl::opt<int> jobs("j", cl::desc("Parallel build jobs (0: the tool decides)"),
                   cl::init(0), cl::sub(buildSubCommand()),
                   cl::cat(mimocCategory()));
@@ -118,6 +124,8 @@ int runBuild() {
   if (seqLen.getNumOccurrences() > 0 && seqLen <= 0)
     return fail("--seq: expected a positive integer, got " +
                 std::to_string(seqLen));
+  if (device != "cpu" && device != "cuda")
+    return fail("--device: expected cpu or cuda, got '" + device + "'");
   mlir::MLIRContext context;
   context.loadDialect<MimoDialect, mimort::MimortDialect,
                       mlir::func::FuncDialect, mlir::arith::ArithDialect,
@@ -131,6 +139,14 @@ int runBuild() {
       spec::importSpecFile(input, context, importOptions);
   if (!module)
     return 1;
+  // The CPU kernels are the f32 reference: a bf16 or fp16 model builds a
+  // program (--emit=mlir) but no CPU trainer.
+  if (emit != EmitKind::Mlir && device == "cpu")
+    for (ModelOp model : module->getOps<ModelOp>())
+      if (model.getPrecision() != "fp32")
+        return fail("training.precision is '" + model.getPrecision() +
+                    "' but the CPU kernels compute in f32: build with "
+                    "--device cuda, or set training.precision to fp32");
 
   mlir::PassManager pm = mlir::PassManager::on<mlir::ModuleOp>(&context);
   if (!planFile.empty()) {
@@ -146,6 +162,7 @@ int runBuild() {
   pm.addNestedPass<ModelOp>(createMimoInsertOffload());
   ConvertMimoToMimortOptions lowerOptions;
   lowerOptions.dataSamples = dataSamples;
+  lowerOptions.device = device;
   pm.addPass(createConvertMimoToMimort(lowerOptions));
   if (mlir::failed(pm.run(*module)))
     return fail("lowering '" + input + "' failed");

@@ -86,6 +86,9 @@ LogicalResult ProgramOp::verify() {
                          << getWorldSizeAttr().getInt();
   if (getFlopsPerStep().isNegative() || !getFlopsPerStep().isFinite())
     return emitOpError() << "flops_per_step must be finite and non-negative";
+  if (getDevice() != "cpu" && getDevice() != "cuda")
+    return emitOpError() << "device must be \"cpu\" or \"cuda\", got \""
+                         << getDevice() << "\"";
   auto module = (*this)->getParentOfType<ModuleOp>();
   if (llvm::range_size(module.getOps<ProgramOp>()) != 1)
     return emitOpError() << "expects exactly one mimort.program per module";

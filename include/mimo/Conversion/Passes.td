@@ -72,7 +72,10 @@ def ConvertMimoToMimort : Pass<"convert-mimo-to-mimort", "::mlir::ModuleOp"> {
   let options = [
     Option<"dataSamples", "data-samples", "int64_t", /*default=*/"0",
            "When positive, the synthetic data source is a fixed pool of this "
-           "many samples (the `samples` of `mimort.data`)">
+           "many samples (the `samples` of `mimort.data`)">,
+    Option<"device", "device", "std::string", /*default=*/"\"cpu\"",
+           "Where the program runs: cpu or cuda (the `device` of "
+           "`mimort.program`)">
   ];
   let dependentDialects = ["::mimo::mimort::MimortDialect",
                            "::mlir::func::FuncDialect",

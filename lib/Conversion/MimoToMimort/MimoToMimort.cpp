@@ -3565,9 +3565,17 @@ struct ConvertMimoToMimortPass
                       << int64_t(dataSamples);
       return signalPassFailure();
     }
+    if (device != "cpu" && device != "cuda") {
+      top.emitError() << "convert-mimo-to-mimort: device must be cpu or "
+                         "cuda, got '"
+                      << device << "'";
+      return signalPassFailure();
+    }
     Lowering lowering(top, models[0], dataSamples);
     if (failed(lowering.run()))
       return signalPassFailure();
+    for (auto program : top.getOps<mrt::ProgramOp>())
+      program.setDevice(device);
   }
 };
 

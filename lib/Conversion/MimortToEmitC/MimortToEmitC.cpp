@@ -518,6 +518,8 @@ struct ConvertMimortToEmitCPass
          {cppString(program.getSymName()),
           std::to_string(program.getWorldSizeAttr().getInt()),
           cppDouble(program.getFlopsPerStep().convertToDouble())});
+    if (program.getDevice() != "cpu")
+      call("mimo::program::setDevice", {cppString(program.getDevice())});
     SmallVector<Operation *> declarations{program};
     for (GridOp g : module.getOps<GridOp>()) {
       call("mimo::program::addGrid",

@@ -2,8 +2,11 @@
 
 #include "mimo/program/Context.h"
 
+#include "mimo/kernels/CudaKernels.h"
+#include "mimo/runtime/CudaDevice.h"
 #include "mimo/runtime/Dataset.h"
 #include "mimo/runtime/Fatal.h"
+#include "mimo/runtime/NcclCommunicator.h"
 #include "mimo/runtime/SyntheticData.h"
 
 namespace mimo::program {
@@ -39,6 +42,8 @@ void setProgram(ProgramDesc *desc, const char *name, int worldSize,
   desc->worldSize = worldSize;
   desc->flopsPerStep = flopsPerStep;
 }
+
+void setDevice(ProgramDesc *desc, const char *device) { desc->device = device; }
 
 void addGrid(ProgramDesc *desc, const char *name, int tp, int cp, int pp,
              int dp, int offset, int size) {
@@ -121,10 +126,37 @@ ProgramContext::create(ProgramDesc desc, rt::Communicator &world,
       new ProgramContext(std::move(desc), world, seed));
   const ProgramDesc &d = ctx->desc_;
 
-  MIMO_ASSIGN_OR_RETURN(ctx->device_, rt::createDevice(rt::DeviceKind::Cpu));
+  // Collectives on buffers go through `comms`: the world itself on the CPU,
+  // an NCCL communicator over the same ranks on CUDA (the world stays for
+  // host-side traffic: losses, logs, checkpoints).
+  rt::Communicator *comms = &world;
+  if (d.device == "cpu") {
+    MIMO_ASSIGN_OR_RETURN(ctx->device_, rt::createDevice(rt::DeviceKind::Cpu));
+    ctx->kernels_ = kernels::createCpuKernels();
+  } else if (d.device == "cuda") {
+    int count = rt::cudaDeviceCount();
+    if (count == 0)
+      return rt::unavailable(
+          "program '" + d.name +
+          "' was built for --device cuda but no CUDA device is visible" +
+          (rt::runtimeHasCuda() ? std::string()
+                                : std::string(" (this runtime was built "
+                                              "without CUDA)")));
+    MIMO_ASSIGN_OR_RETURN(int ordinal,
+                          rt::localDeviceOrdinalFromEnvironment(count));
+    MIMO_ASSIGN_OR_RETURN(ctx->device_,
+                          rt::createDevice(rt::DeviceKind::Cuda, ordinal));
+    MIMO_ASSIGN_OR_RETURN(ctx->kernels_, kernels::createCudaKernels(
+                                             rt::cudaStreamOf(*ctx->device_)));
+    MIMO_ASSIGN_OR_RETURN(ctx->deviceComm_,
+                          rt::createNcclCommunicator(world, *ctx->device_));
+    comms = ctx->deviceComm_.get();
+  } else {
+    return rt::invalidArgument("program '" + d.name + "': unknown device '" +
+                               d.device + "' (expected cpu or cuda)");
+  }
   ctx->allocator_ = std::make_unique<rt::Allocator>(*ctx->device_, memoryLimit);
   ctx->staging_ = std::make_unique<rt::HostStaging>(*ctx->allocator_);
-  ctx->kernels_ = kernels::createCpuKernels();
 
   for (const GridDesc &g : d.grids) {
     MIMO_ASSIGN_OR_RETURN(rt::ProcessGrid grid,
@@ -143,7 +175,7 @@ ProgramContext::create(ProgramDesc desc, rt::Communicator &world,
     MIMO_ASSIGN_OR_RETURN(std::vector<int> ranks,
                           it->second.groupOf(world.rank(), g.dims));
     MIMO_ASSIGN_OR_RETURN(rt::Communicator * comm,
-                          world.groupOfWorldRanks(ranks));
+                          comms->groupOfWorldRanks(ranks));
     ctx->groups_[{g.grid, g.dims}] = comm;
   }
 
@@ -298,6 +330,8 @@ StatusOr<rt::Communicator *> ProgramContext::group(const std::string &grid,
 rt::Status ProgramContext::flushSends() {
   for (auto &[key, comm] : groups_)
     MIMO_RETURN_IF_ERROR(comm->flushSends());
+  if (deviceComm_)
+    MIMO_RETURN_IF_ERROR(deviceComm_->flushSends());
   return world_.flushSends();
 }
 

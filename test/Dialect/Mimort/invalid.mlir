@@ -113,6 +113,11 @@ mimort.program @p {world_size = 1 : i64, flops_per_step = -1.0 : f64, init = @in
 
 // -----
 
+// expected-error @+1 {{device must be "cpu" or "cuda", got "tpu"}}
+mimort.program @p {world_size = 1 : i64, flops_per_step = 0.0 : f64, init = @init, step = @step, device = "tpu"}
+
+// -----
+
 // expected-error @+1 {{expects exactly one mimort.program per module}}
 mimort.program @p {world_size = 1 : i64, flops_per_step = 0.0 : f64, init = @init, step = @step}
 mimort.program @q {world_size = 1 : i64, flops_per_step = 0.0 : f64, init = @init, step = @step}

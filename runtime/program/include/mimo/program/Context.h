@@ -1,11 +1,11 @@
 //===- Context.h - The state a running program works on ---------*- C++ -*-===//
 //
 // One ProgramContext per process: the device and its allocator, the kernels
-// (CPU now; a CUDA Kernels implementation plugs in behind the same
-// interface), the world communicator and the process groups the program
-// declared, the data loader, the seed, and every declared buffer. The
-// generated code reaches it through the free functions of Support.h, which
-// use the context trainerMain() installs.
+// (CPU, or CUDA on the process's local GPU when the program was built for
+// --device cuda), the world communicator (and NCCL on CUDA) and the process
+// groups the program declared, the data loader, the seed, and every declared
+// buffer. The generated code reaches it through the free functions of
+// Support.h, which use the context trainerMain() installs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +84,10 @@ private:
   rt::Communicator &world_;
   std::uint64_t seed_;
   std::unique_ptr<rt::Device> device_;
+  /// The device's communicator over the world's ranks (NCCL on CUDA; null
+  /// on the CPU, where the world serves). Declared after device_ so it is
+  /// destroyed first.
+  std::unique_ptr<rt::Communicator> deviceComm_;
   std::unique_ptr<rt::Allocator> allocator_;
   std::unique_ptr<rt::HostStaging> staging_;
   std::unique_ptr<kernels::Kernels> kernels_;

@@ -68,6 +68,9 @@ struct DataDesc {
 struct ProgramDesc {
   std::string name;
   int worldSize = 1;
+  /// Where buffers live and kernels run: "cpu" or "cuda" (one GPU per
+  /// process, picked from the launcher's local rank).
+  std::string device = "cpu";
   /// Model FLOPs of one step over the whole job.
   double flopsPerStep = 0.0;
   std::vector<GridDesc> grids;
@@ -101,6 +104,8 @@ int trainerMain(int argc, char **argv, ProgramFactory factory);
 
 void setProgram(ProgramDesc *desc, const char *name, int worldSize,
                 double flopsPerStep);
+/// Runs the program on `device` ("cpu", "cuda"); the default is "cpu".
+void setDevice(ProgramDesc *desc, const char *device);
 void addGrid(ProgramDesc *desc, const char *name, int tp, int cp, int pp,
              int dp, int offset, int size);
 void addGroup(ProgramDesc *desc, const char *grid, rt::DimMask dims);

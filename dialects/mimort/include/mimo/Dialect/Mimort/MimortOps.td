@@ -40,15 +40,18 @@ def Mimort_ProgramOp : Mimort_DeclOp<"program", [Symbol,
     argument is the 1-based step number, its result the step's loss).
     `flops_per_step` is the model FLOP count of one step over the whole job
     (forward and backward), from which the trainer reports TFLOPs per GPU.
+    `device` says where buffers live and kernels run: `"cpu"` (the default)
+    or `"cuda"` (one GPU per process, NCCL between them).
 
     ```mlir
     mimort.program @tiny {world_size = 1 : i64, flops_per_step = 1.2e9 : f64,
-                          init = @init, step = @step}
+                          init = @init, step = @step, device = "cuda"}
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, I64Attr:$world_size,
                        F64Attr:$flops_per_step, FlatSymbolRefAttr:$init,
-                       FlatSymbolRefAttr:$step);
+                       FlatSymbolRefAttr:$step,
+                       DefaultValuedStrAttr<StrAttr, "cpu">:$device);
   let assemblyFormat = "$sym_name attr-dict";
   let hasVerifier = 1;
 }
