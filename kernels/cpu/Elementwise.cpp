@@ -3,6 +3,7 @@
 #include "CpuKernels.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace mimo::kernels::cpu {
@@ -47,6 +48,57 @@ Status CpuKernels::scale(const TensorView &x, float alpha,
     for (int64_t i = s; i < e; ++i)
       o[i] = alpha * xp[i];
   });
+  return Status::success();
+}
+
+namespace {
+float bf16ToFloat(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+uint16_t floatToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) // NaN stays a (quiet) NaN
+    return uint16_t((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1u); // round to nearest even
+  return uint16_t(u >> 16);
+}
+} // namespace
+
+// The one CPU kernel that reads and writes bf16: it moves data between the
+// f32 master weights and the bf16 copies a mixed-precision program keeps.
+Status CpuKernels::convert(const TensorView &x, const TensorView &y) {
+  const char *K = "convert";
+  for (auto [name, t] :
+       {std::pair<const char *, const TensorView *>{"x", &x}, {"y", &y}})
+    MIMO_RETURN_IF_ERROR(checkThat(
+        t->defined() && (t->dtype == DType::F32 || t->dtype == DType::BF16), K,
+        std::string("argument '") + name + "': expected f32 or bf16, found " +
+            (t->defined() ? t->str() : std::string("none"))));
+  bool same = x.rank == y.rank;
+  for (int i = 0; same && i < x.rank; ++i)
+    same = x.shape[i] == y.shape[i];
+  MIMO_RETURN_IF_ERROR(checkThat(same, K,
+                                 "argument 'y': expected the shape of 'x' " +
+                                     x.str() + ", found " + y.str()));
+  int64_t n = x.numel();
+  if (x.dtype == y.dtype) {
+    if (x.data != y.data)
+      std::memmove(y.data, x.data, x.bytes());
+  } else if (x.dtype == DType::F32) {
+    const float *src = x.f32();
+    auto *dst = static_cast<uint16_t *>(y.data);
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = floatToBf16(src[i]);
+  } else {
+    const auto *src = static_cast<const uint16_t *>(x.data);
+    float *dst = y.f32();
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = bf16ToFloat(src[i]);
+  }
   return Status::success();
 }
 

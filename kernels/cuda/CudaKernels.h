@@ -135,6 +135,7 @@ public:
              const TensorView &out) override;
   Status scale(const TensorView &x, float alpha,
                const TensorView &out) override;
+  Status convert(const TensorView &x, const TensorView &y) override;
   Status sumSquares(const TensorView &x, const TensorView &out,
                     bool accumulate) override;
   Status adamStep(const AdamParams &p, const TensorView &param,

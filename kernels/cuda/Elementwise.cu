@@ -252,6 +252,10 @@ __global__ void scaleKernel(Elems x, float alpha, Elems out, int64_t n) {
   MIMO_CUDA_GRID_STRIDE(i, n) { out.set(i, alpha * x.get(i)); }
 }
 
+__global__ void convertKernel(Elems x, Elems y, int64_t n) {
+  MIMO_CUDA_GRID_STRIDE(i, n) { y.set(i, x.get(i)); }
+}
+
 constexpr int64_t kSquaresChunk = 8192;
 
 /// partial[block] = sum of squares of chunk `block` (fixed tree).
@@ -630,6 +634,21 @@ Status CudaKernels::scale(const TensorView &x, float alpha,
   MIMO_RETURN_IF_ERROR(checkShapeLike(K, "out", out, "x", x));
   int64_t n = x.numel();
   scaleKernel<<<gridFor(n), 256, 0, stream_>>>(elems(x), alpha, elems(out), n);
+  return launched(K);
+}
+
+Status CudaKernels::convert(const TensorView &x, const TensorView &y) {
+  const char *K = "convert";
+  MIMO_RETURN_IF_ERROR(checkAnyFloat(K, "x", x));
+  MIMO_RETURN_IF_ERROR(checkShapeLike(K, "y", y, "x", x));
+  int64_t n = x.numel();
+  if (x.dtype == y.dtype)
+    return x.data == y.data
+               ? Status::success()
+               : cudaStatus(cudaMemcpyAsync(y.data, x.data, x.bytes(),
+                                            cudaMemcpyDeviceToDevice, stream_),
+                            K, "cudaMemcpyAsync");
+  convertKernel<<<gridFor(n), 256, 0, stream_>>>(elems(x), elems(y), n);
   return launched(K);
 }
 

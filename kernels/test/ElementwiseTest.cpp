@@ -34,6 +34,33 @@ TEST(Elementwise, SumSquaresOverwritesOrAccumulates) {
   expectClose(out, DVec{want}, 1e-6, "accumulated sum of squares");
 }
 
+TEST(Elementwise, ConvertRoundsToBf16AndBack) {
+  auto k = createCpuKernels();
+  // 1 + 2^-8 is halfway between two bf16 values: ties go to the even one.
+  Vec x = {1.0f, -2.5f, 1.0f + 1.0f / 256.0f, 1.0f + 3.0f / 256.0f, 3.0e38f};
+  std::vector<uint16_t> half(x.size());
+  TensorView h(half.data(), DType::BF16, {int64_t(x.size())});
+  ASSERT_OK(k->convert(view(x, {int64_t(x.size())}), h));
+  EXPECT_EQ(half[0], 0x3f80);
+  EXPECT_EQ(half[1], 0xc020);
+  EXPECT_EQ(half[2], 0x3f80);
+  EXPECT_EQ(half[3], 0x3f82);
+  Vec back(x.size());
+  ASSERT_OK(k->convert(h, view(back, {int64_t(x.size())})));
+  EXPECT_EQ(back[0], 1.0f);
+  EXPECT_EQ(back[1], -2.5f);
+  EXPECT_EQ(back[2], 1.0f);
+  EXPECT_EQ(back[3], 1.0f + 4.0f / 256.0f);
+  EXPECT_NEAR(back[4], 3.0e38f, 3.0e38f / 128.0f);
+  Vec copy(x.size());
+  ASSERT_OK(k->convert(view(x, {int64_t(x.size())}),
+                       view(copy, {int64_t(x.size())})));
+  EXPECT_EQ(copy, x);
+  Vec wrong(3);
+  expectError(k->convert(view(x, {int64_t(x.size())}), view(wrong, {3})),
+              {"convert", "'y'", "shape"});
+}
+
 TEST(Elementwise, RejectsShapeMismatch) {
   auto K = createCpuKernels();
   Vec a(6), b(6), out(6);

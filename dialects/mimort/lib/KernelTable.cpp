@@ -104,6 +104,7 @@ const KernelArg ceCombineArgs[] = {T("global_max"), T("sum_exp"),  T("target"),
 const KernelArg addArgs[] = {T("a", 1), T("b", 1), T("out", 1)};
 const KernelArg scaleArgs[] = {T("x", 1), F("alpha"), T("out", 1)};
 const KernelArg sumSquaresArgs[] = {T("x"), T("out"), B("accumulate")};
+const KernelArg convertArgs[] = {T("x", 1), T("y", 1)};
 const KernelArg adamArgs[] = {{"adam", K::Adam, E::Any, 0},
                               T("param", 1),
                               T("grad", 1),
@@ -144,6 +145,7 @@ const KernelInfo table[] = {
     {"add", "add", addArgs},
     {"scale", "scale", scaleArgs},
     {"sum_squares", "sumSquares", sumSquaresArgs},
+    {"convert", "convert", convertArgs},
     {"adam_step", "adamStep", adamArgs},
 };
 

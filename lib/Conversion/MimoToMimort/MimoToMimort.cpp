@@ -83,6 +83,11 @@ struct Param {
   /// first (0) or the last stage reads: its buffers exist on that stage
   /// only (-1: on every stage).
   int64_t stage = -1;
+  /// Mixed precision: a bf16 parameter keeps an f32 master copy
+  /// (`.master`, optimizer state) that Adam updates, f32 gradients and f32
+  /// moments; the bf16 buffer is the compute copy, refreshed from the
+  /// master after each update.
+  bool mixed() const { return type.getElementType().isBF16(); }
 };
 
 class Lowering {
@@ -117,6 +122,9 @@ private:
   mrt::KernelOp kernel(StringRef name, ArrayRef<Value> args,
                        ArrayRef<NamedAttribute> attrs = {});
   void zero(Value buffer) { mrt::FillOp::create(b, loc, buffer, f32(0.0)); }
+  /// The distributed optimizer's part of a parameter's buffer `sym`: block
+  /// `dp rank` of its flattened [dp, shard] view.
+  Value dpShardOf(const Param &p, StringRef sym);
   /// This rank's coordinate along the tp dim of a module's grid.
   Value tpRank(StringRef module) {
     return mrt::GridCoordOp::create(b, loc, b.getI64Type(),
@@ -943,21 +951,27 @@ LogicalResult Lowering::collectParams() {
     // With the distributed optimizer, the Adam states, the reduced
     // gradient and the staging copy of the updated part are this rank's
     // 1 / dp of the flattened tensor.
-    mrt::BufferType part =
-        p.shard ? mrt::BufferType::get(ctx, {p.shard}, p.type.getElementType())
-                : p.type;
-    SmallVector<std::tuple<StringRef, mrt::MemoryCategory, bool>> decls{
-        {"", mrt::MemoryCategory::Params, false},
-        {".grad", mrt::MemoryCategory::Grads, false},
-        {".m", mrt::MemoryCategory::Optimizer, true},
-        {".v", mrt::MemoryCategory::Optimizer, true}};
+    // Mixed precision: everything but the compute copy and the staged
+    // update is f32 (the master copy, the gradients, the moments).
+    // (suffix, category, sharded, f32 under mixed precision)
+    SmallVector<std::tuple<StringRef, mrt::MemoryCategory, bool, bool>> decls{
+        {"", mrt::MemoryCategory::Params, false, false},
+        {".grad", mrt::MemoryCategory::Grads, false, true},
+        {".m", mrt::MemoryCategory::Optimizer, true, true},
+        {".v", mrt::MemoryCategory::Optimizer, true, true}};
+    if (p.mixed())
+      decls.push_back({".master", mrt::MemoryCategory::Optimizer, true, true});
     if (p.shard) {
-      decls.push_back({".grad_shard", mrt::MemoryCategory::Grads, true});
-      decls.push_back({".update", mrt::MemoryCategory::Workspace, true});
+      decls.push_back({".grad_shard", mrt::MemoryCategory::Grads, true, true});
+      decls.push_back({".update", mrt::MemoryCategory::Workspace, true, false});
     }
-    for (auto [suffix, cat, sharded] : decls) {
+    for (auto [suffix, cat, sharded, wide] : decls) {
       std::string sym = p.name + suffix.str();
-      mrt::BufferType t = sharded && p.shard ? part : p.type;
+      Type elem = wide && p.mixed() ? Type(b.getF32Type())
+                                    : p.type.getElementType();
+      mrt::BufferType t =
+          sharded && p.shard ? mrt::BufferType::get(ctx, {p.shard}, elem)
+                             : mrt::BufferType::get(ctx, p.type.getShape(), elem);
       usedNames.insert(sym);
       bufferTypes[sym] = t;
       // Disaggregated: only the module's ranks hold its parameters and
@@ -3177,29 +3191,43 @@ LogicalResult Lowering::lowerStep() {
     b.setInsertionPointToStart(update.thenBlock());
     for (const Param &p : params) {
       onParam(p, [&] {
+      // Mixed precision: Adam updates the f32 master, whose new values
+      // are converted into the bf16 compute copy.
       if (!p.shard) {
+        Value target = get(p.name + (p.mixed() ? ".master" : ""));
         kernel("adam_step",
-               {stepNo, gradScale, get(p.name), get(p.name + ".grad"),
+               {stepNo, gradScale, target, get(p.name + ".grad"),
                 get(p.name + ".m"), get(p.name + ".v")},
                {b.getNamedAttr("adam", adam)});
+        if (p.mixed())
+          kernel("convert", {target, get(p.name)});
         return;
       }
       // Update this rank's part, then gather every rank's.
       int64_t dpM = dpOf.lookup(p.module);
       Value blocks = flat(get(p.name), {dpM, p.shard});
-      Value mine = mrt::SliceOp::create(
-          b, loc,
-          mrt::BufferType::get(ctx, {p.shard}, p.type.getElementType()),
-          blocks,
-          toIndex(mrt::GridCoordOp::create(
-              b, loc, b.getI64Type(), FlatSymbolRefAttr::get(ctx, p.module),
-              b.getStringAttr("dp"))));
+      Value mine =
+          p.mixed()
+              ? get(p.name + ".master")
+              : mrt::SliceOp::create(
+                    b, loc,
+                    mrt::BufferType::get(ctx, {p.shard},
+                                         p.type.getElementType()),
+                    blocks,
+                    toIndex(mrt::GridCoordOp::create(
+                        b, loc, b.getI64Type(),
+                        FlatSymbolRefAttr::get(ctx, p.module),
+                        b.getStringAttr("dp"))))
+                    .getResult();
       kernel("adam_step",
              {stepNo, gradScale, mine, get(p.name + ".grad_shard"),
               get(p.name + ".m"), get(p.name + ".v")},
              {b.getNamedAttr("adam", adam)});
       Value staged = get(p.name + ".update");
-      mrt::CopyOp::create(b, loc, mine, staged);
+      if (p.mixed())
+        kernel("convert", {mine, staged});
+      else
+        mrt::CopyOp::create(b, loc, mine, staged);
       mrt::AllGatherOp::create(b, loc, staged, blocks,
                                FlatSymbolRefAttr::get(ctx, p.module),
                                b.getStrArrayAttr({"dp"}));
@@ -3501,8 +3529,27 @@ void Lowering::lowerInit() {
     }
     zero(get(p.name + ".m"));
     zero(get(p.name + ".v"));
+    // The master copy starts from the initialised bf16 values (this rank's
+    // part of them with the distributed optimizer).
+    if (p.mixed())
+      kernel("convert", {p.shard ? dpShardOf(p, p.name) : get(p.name),
+                         get(p.name + ".master")});
   }
   func::ReturnOp::create(b, loc);
+}
+
+Value Lowering::dpShardOf(const Param &p, StringRef sym) {
+  Value full = get(sym);
+  auto t = cast<mrt::BufferType>(full.getType());
+  int64_t dpM = dpOf.lookup(p.module);
+  Value blocks = mrt::ReshapeOp::create(
+      b, loc, mrt::BufferType::get(ctx, {dpM, p.shard}, t.getElementType()),
+      full);
+  return mrt::SliceOp::create(
+      b, loc, mrt::BufferType::get(ctx, {p.shard}, t.getElementType()), blocks,
+      toIndex(mrt::GridCoordOp::create(b, loc, b.getI64Type(),
+                                       FlatSymbolRefAttr::get(ctx, p.module),
+                                       b.getStringAttr("dp"))));
 }
 
 double Lowering::flopsPerStep() {

@@ -464,6 +464,14 @@ func.func @f(%a: !mimort.buffer<4x8xf32>, %b: !mimort.buffer<4x16xf32>) {
 
 // -----
 
+func.func @f(%a: !mimort.buffer<4x8xf32>, %b: !mimort.buffer<32xbf16>) {
+  // expected-error @+1 {{kernel 'convert' operand 1 (y) has shape 32 but operand 0 (x) has 4x8}}
+  mimort.kernel "convert"(%a, %b) : !mimort.buffer<4x8xf32>, !mimort.buffer<32xbf16>
+  return
+}
+
+// -----
+
 func.func @f(%a: !mimort.buffer<4xf32>) {
   // expected-error @+1 {{kernel 'gelu_forward' has no attribute 'approximate'}}
   mimort.kernel "gelu_forward"(%a, %a) {approximate = true} : !mimort.buffer<4xf32>, !mimort.buffer<4xf32>

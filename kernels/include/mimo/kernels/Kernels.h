@@ -222,8 +222,7 @@ public:
   /// dtext [T, H] = dout with the placeholderId rows zeroed and dsource
   /// [n, H] = those rows in order; both overwritten. dtext may alias dout.
   virtual Status mergeRowsBackward(const TensorView &dout,
-                                   const TensorView &ids,
-                                   int64_t placeholderId,
+                                   const TensorView &ids, int64_t placeholderId,
                                    const TensorView &dtext,
                                    const TensorView &dsource) = 0;
 
@@ -298,6 +297,10 @@ public:
   /// out = alpha * x (out may alias x).
   virtual Status scale(const TensorView &x, float alpha,
                        const TensorView &out) = 0;
+  /// y = x in y's element type (f32 <-> bf16, rounding to nearest even;
+  /// same type: a copy). Same shape. Mixed precision keeps f32 master
+  /// weights and refreshes their bf16 copies with it.
+  virtual Status convert(const TensorView &x, const TensorView &y) = 0;
   /// out [1] = sum(x^2), or += when accumulate (for a global gradient norm
   /// over many tensors). Deterministic order.
   virtual Status sumSquares(const TensorView &x, const TensorView &out,
