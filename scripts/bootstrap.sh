@@ -33,6 +33,7 @@ packages=(
   cmake ninja-build g++ ccache python3
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   nlohmann-json3-dev libopenmpi-dev openmpi-bin libopenblas-dev
+  libopenblas-openmp-dev
   libgtest-dev libbenchmark-dev
 )
 missing=()
