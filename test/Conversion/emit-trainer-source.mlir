@@ -18,6 +18,9 @@
 // CMAKE: set(MIMO_SOURCE_DIR "{{.+}}" CACHE PATH
 // CMAKE: if(MIMO_PREBUILT_DIR)
 // CMAKE:   add_library(mimo_program SHARED IMPORTED)
+// CMAKE:   include(${MIMO_SOURCE_DIR}/runtime/program/cmake/ProgramAbi.cmake)
+// CMAKE:   INTERFACE_COMPILE_DEFINITIONS
+// CMAKE-NEXT: MIMO_PROGRAM_ABI="${MIMO_PROGRAM_ABI_HASH}")
 // CMAKE: else()
 // CMAKE:   add_subdirectory(${MIMO_SOURCE_DIR}/runtime mimo-runtime)
 // CMAKE:   add_subdirectory(${MIMO_SOURCE_DIR}/kernels mimo-kernels)

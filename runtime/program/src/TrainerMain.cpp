@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 namespace mimo::program {
@@ -108,7 +109,20 @@ Status restoreState(ProgramContext &ctx, const rt::Checkpoint &ckpt) {
 
 } // namespace
 
-int trainerMain(int argc, char **argv, ProgramFactory factory) {
+const char *programAbi() { return MIMO_PROGRAM_ABI; }
+
+int trainerMainChecked(int argc, char **argv, ProgramFactory factory,
+                       const char *abi) {
+  if (std::strcmp(abi, programAbi()) != 0) {
+    // Before MPI and before the program runs: every rank says so and exits.
+    std::fprintf(stderr,
+                 "%s: this trainer was compiled against mimo support "
+                 "headers '%s', but the libmimo_program it loaded was built "
+                 "from '%s'; rebuild the trainer (mimoc build) or run it "
+                 "with the library it was built with\n",
+                 argc > 0 ? argv[0] : "trainer", abi, programAbi());
+    return 1;
+  }
   Program program = factory();
   ProgramDesc desc;
   program.describe(&desc);

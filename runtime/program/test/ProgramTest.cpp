@@ -1,6 +1,7 @@
 //===- ProgramTest.cpp - The support layer on one process -----------------===//
 
 #include "mimo/program/Context.h"
+#include "mimo/program/Program.h"
 #include "mimo/program/Support.h"
 
 #include "mimo/runtime/Communicator.h"
@@ -222,3 +223,30 @@ TEST(ProgramContextTest, DatasetShapeMustMatch) {
 }
 
 } // namespace
+
+// A trainer compiled against other headers than the library's stops before
+// running anything, naming both interface hashes.
+TEST(ProgramAbiTest, AMismatchedTrainerStopsWithAClearError) {
+  static bool described = false;
+  auto factory = []() -> Program {
+    described = true;
+    return Program{};
+  };
+  char name[] = "trainer";
+  char *argv[] = {name, nullptr};
+  testing::internal::CaptureStderr();
+  int rc = trainerMainChecked(1, argv, factory, "0123456789abcdef");
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_FALSE(described);
+  EXPECT_NE(err.find("'0123456789abcdef'"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::string("'") + programAbi() + "'"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("rebuild the trainer"), std::string::npos) << err;
+}
+
+TEST(ProgramAbiTest, TheLibraryAndThisTestShareTheHeaders) {
+  EXPECT_STREQ(programAbi(), MIMO_PROGRAM_ABI);
+  EXPECT_EQ(std::string(programAbi()).size(), 16u);
+}

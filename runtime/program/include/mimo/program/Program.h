@@ -22,6 +22,10 @@
 #include <string>
 #include <vector>
 
+#ifndef MIMO_PROGRAM_ABI
+#define MIMO_PROGRAM_ABI "unset"
+#endif
+
 namespace mimo::program {
 
 struct GridDesc {
@@ -96,7 +100,18 @@ using ProgramFactory = Program (*)();
 /// allocates the buffers, runs init (or restores --load), runs the steps,
 /// logs each step (loss, step time, TFLOPs/GPU, peak memory) and writes
 /// checkpoints (params, optimizer state, data position, RNG state).
-int trainerMain(int argc, char **argv, ProgramFactory factory);
+/// Inline, so that the trainer passes the interface hash it was compiled
+/// with (MIMO_PROGRAM_ABI, runtime/program/cmake/ProgramAbi.cmake) and a
+/// trainer built against other headers than the library's stops with a
+/// clear error (exit status 1) instead of calling the wrong kernel.
+int trainerMainChecked(int argc, char **argv, ProgramFactory factory,
+                       const char *abi);
+inline int trainerMain(int argc, char **argv, ProgramFactory factory) {
+  return trainerMainChecked(argc, argv, factory, MIMO_PROGRAM_ABI);
+}
+
+/// The interface hash the library was built with.
+const char *programAbi();
 
 //===----------------------------------------------------------------------===//
 // Building a ProgramDesc (what describe() calls)
