@@ -58,7 +58,7 @@ struct Options {
   bool quick = false;
 };
 
-/// Prints `message` (on rank 0 when known) and exits with status 1.
+/// Prints `message` (every rank that fails says so) and exits with status 1.
 [[noreturn]] void fail(const std::string &message) {
   std::cerr << "mimo-calibrate: " << message << "\n";
   std::exit(1);
