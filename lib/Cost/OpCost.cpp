@@ -18,6 +18,7 @@
 #include "mimo/Cost/ModelProfile.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mimo::cost {
 
@@ -101,6 +102,12 @@ void accumulate(OpCost &a, const OpCost &b, double times) {
   a.bytesRead += times * b.bytesRead;
   a.bytesWritten += times * b.bytesWritten;
   a.savedActivationBytes += times * b.savedActivationBytes;
+  a.outputBytes += times * b.outputBytes;
+  a.fwdScratch.insert(a.fwdScratch.end(), b.fwdScratch.begin(),
+                      b.fwdScratch.end());
+  a.bwdScratch.insert(a.bwdScratch.end(), b.bwdScratch.begin(),
+                      b.bwdScratch.end());
+  a.recomputedStatBytes += times * b.recomputedStatBytes;
   a.tpFwdCommBytes += times * b.tpFwdCommBytes;
   a.tpBwdCommBytes += times * b.tpBwdCommBytes;
   a.cpFwdP2PBytes += times * b.cpFwdP2PBytes;
@@ -146,6 +153,7 @@ OpCost linearCost(const OpDesc &op, const CostContext &c) {
   r.bwdFlops = r.execBwdFlops = 2.0 * r.fwdFlops;
   r.bytesRead = b * (t * in + in * out + (op.bias ? out : 0));
   r.bytesWritten = b * t * out;
+  r.outputBytes = r.bytesWritten;
   // [K22]: a linear keeps its input. A column-parallel input is replicated
   // unless sequence parallelism keeps only the local sequence shard (the
   // all-gather is redone in the backward).
@@ -185,6 +193,41 @@ OpCost linearCost(const OpDesc &op, const CostContext &c) {
   return r;
 }
 
+int64_t rowsOf(double n) { return static_cast<int64_t>(std::llround(n)); }
+
+/// The scratch of mimo's attention kernels (the CPU kernels'
+/// ...WorkspaceBytes): rotated q and k, the backward's rotated gradients
+/// and one f32 per row and head; with context parallelism the ring's
+/// double-buffered K/V blocks (and their gradients in the backward) and
+/// the partial output and log-sum-exp of a half-chunk (k is rotated into
+/// the ring's block).
+void attentionScratch(OpCost &r, const OpDesc &op, const CostContext &c,
+                      double t, double heads, double kvHeads) {
+  const int64_t rows = rowsOf(t), e = c.bytesPerElement;
+  const int64_t qw = rowsOf(heads * double(op.headDim));
+  const int64_t kw = rowsOf(kvHeads * double(op.headDim));
+  if (op.rope) {
+    r.fwdScratch.push_back({rows, qw, e});
+    r.bwdScratch.push_back({rows, qw, e}); // dq
+    r.bwdScratch.push_back({rows, kw, e}); // dk
+    r.bwdScratch.push_back({rows, qw, e}); // q
+    if (c.cp == 1) {
+      r.fwdScratch.push_back({rows, kw, e});
+      r.bwdScratch.push_back({rows, kw, e});
+    }
+  }
+  if (c.cp > 1) {
+    for (int i = 0; i < 4; ++i) { // k and v, two blocks each
+      r.fwdScratch.push_back({rows, kw, e});
+      r.bwdScratch.push_back({rows, kw, e});
+      r.bwdScratch.push_back({rows, kw, e}); // their gradients
+    }
+    r.fwdScratch.push_back({rows / 2, qw, e});
+    r.fwdScratch.push_back({rows / 2, rowsOf(heads), 4});
+  }
+  r.bwdScratch.push_back({rowsOf(t * heads), 0, 4});
+}
+
 OpCost attentionCost(const OpDesc &op, const CostContext &c) {
   OpCost r;
   const double b = c.bytesPerElement;
@@ -207,6 +250,9 @@ OpCost attentionCost(const OpDesc &op, const CostContext &c) {
   const double qkvElems = t * (heads + 2.0 * kvHeads) * d;
   r.bytesRead = b * qkvElems;
   r.bytesWritten = b * t * heads * d + 4.0 * t * heads;
+  // The output and its f32 log-sum-exp per row and head.
+  r.outputBytes = r.bytesWritten;
+  attentionScratch(r, op, c, t, heads, kvHeads);
   // [K22]: Q, K and V are kept (the output is kept by the next linear);
   // [D22] keeps the fp32 log-sum-exp per row instead of the score matrix.
   r.savedActivationBytes = b * qkvElems;
@@ -259,8 +305,21 @@ OpCost normCost(const OpDesc &op, const CostContext &c, bool rms) {
   r.bytesRead = b * (t * h + (rms ? 1.0 : 2.0) * h);
   r.bytesWritten = b * t * h;
   // [K22]: a norm keeps its input, plus its per-token statistics.
-  r.savedActivationBytes =
-      b * t * h + t * (rms ? kRmsNormStatBytes : kLayerNormStatBytes);
+  const double stats = t * (rms ? kRmsNormStatBytes : kLayerNormStatBytes);
+  r.savedActivationBytes = b * t * h + stats;
+  // mimo's trainer recomputes the statistics into scratch in both
+  // directions; the backward also takes a normalized copy of the input
+  // (and a layer norm's beta gradient row).
+  r.outputBytes = r.bytesWritten;
+  r.recomputedStatBytes = stats;
+  const int64_t rows = rowsOf(t), width = op.in, e = c.bytesPerElement;
+  for (int i = 0; i < (rms ? 1 : 2); ++i) { // rstd (and mean)
+    r.fwdScratch.push_back({rows, 0, 4});
+    r.bwdScratch.push_back({rows, 0, 4});
+  }
+  r.bwdScratch.push_back({rows, width, e}); // the normalized input
+  if (!rms)
+    r.bwdScratch.push_back({width, 0, 4}); // the beta gradient
   return r;
 }
 
@@ -276,6 +335,9 @@ OpCost elementwiseCost(const OpDesc &op, const CostContext &c, double inputs,
   r.bytesRead = inputs * b * t * w;
   r.bytesWritten = b * t * w;
   r.savedActivationBytes = savedInputs * b * t * w;
+  // An add writes into the dead buffer of its residual stream (savedInputs
+  // is 0 only for adds).
+  r.outputBytes = savedInputs > 0 ? r.bytesWritten : 0.0;
   return r;
 }
 
@@ -287,6 +349,7 @@ OpCost embeddingCost(const OpDesc &op, const CostContext &c) {
   r.bytesRead = b * t * h + 4.0 * t;
   r.bytesWritten = b * t * h;
   r.savedActivationBytes = 4.0 * t; // the ids
+  r.outputBytes = r.bytesWritten;
   if (c.tp > 1 && op.split == TpSplit::Vocab) {
     // [M19]: each rank looks up its vocabulary rows, zeros elsewhere; the
     // partial outputs are summed (reduce-scattered with sequence parallel).
@@ -313,6 +376,13 @@ OpCost patchEmbedCost(const OpDesc &op, const CostContext &c) {
   r.bytesRead = b * (rows * k + k * h);
   r.bytesWritten = b * double(op.images) * double(op.tokens) * h;
   r.savedActivationBytes = b * rows * k; // the unfolded pixels
+  // mimo's trainer unfolds the patches from the pixels it holds into
+  // scratch in both directions instead of keeping them.
+  r.outputBytes = r.bytesWritten;
+  ScratchBuffer patches{rowsOf(rows * k), 0, c.bytesPerElement};
+  r.fwdScratch.push_back(patches);
+  r.bwdScratch.push_back(patches);
+  r.recomputedStatBytes = r.savedActivationBytes;
   r.isMatmul = true;
   r.gemmM = static_cast<int64_t>(rows);
   r.gemmN = op.in;
@@ -328,6 +398,7 @@ OpCost mergeCost(const OpDesc &op, const CostContext &c) {
   r.bytesRead = b * (t * h) + 4.0 * t;
   r.bytesWritten = b * t * h;
   r.savedActivationBytes = 4.0 * t; // the ids, to route gradients back
+  r.outputBytes = r.bytesWritten;
   return r;
 }
 
@@ -342,6 +413,16 @@ OpCost crossEntropyCost(const OpDesc &op, const CostContext &c) {
   r.bytesRead = b * t * v + 4.0 * t;
   r.bytesWritten = 4.0 * t;
   r.savedActivationBytes = kSoftmaxBytes * t * v + 4.0 * t;
+  // mimo's trainer returns the summed loss and recomputes the log-sum-exp
+  // per row into scratch in the backward.
+  r.outputBytes = 4.0;
+  const int64_t rows = rowsOf(t);
+  r.bwdScratch.push_back({rows, 0, 4}); // log-sum-exp
+  if (vocabSplit) // row max, sum of exponentials, target logit
+    for (int i = 0; i < 3; ++i) {
+      r.fwdScratch.push_back({rows, 0, 4});
+      r.bwdScratch.push_back({rows, 0, 4});
+    }
   if (vocabSplit) {
     // [M19]: max, sum of exponentials and the target logit per token.
     r.tpFwdComm = CommKind::AllReduce;

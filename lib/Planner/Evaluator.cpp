@@ -54,6 +54,8 @@ struct RankMemory {
   double weights = 0, grads = 0, optimizer = 0, activations = 0;
   double transient = 0; ///< one recomputed layer, live in the backward
   double host = 0;      ///< offloaded
+  double update = 0;    ///< mimo's trainer: the distributed optimizer's
+                        ///< updated parameter shard (a workspace buffer)
 };
 
 /// One module on its grid: per-stage costs and state.
@@ -148,6 +150,8 @@ struct Evaluator::Impl {
                                                     : 1.0);
     r.optimizer = st.params * sb.optimizer /
                   (mp.distributedOptimizer ? double(mp.dp) : 1.0);
+    if (mp.distributedOptimizer && mp.dp > 1)
+      r.update = st.params * sb.weights / double(mp.dp);
     if (mp.offloadOptimizer) {
       r.host += r.optimizer;
       r.optimizer = 0;
@@ -278,7 +282,135 @@ struct Evaluator::Impl {
   double evaluateDisaggregated(MemoryBreakdown &mem, double &peak);
   void finishMemory(const RankMemory &r, MemoryBreakdown &mem,
                     double &peak) const;
+
+  /// mimo's trainer: its activation and workspace buffers (rank-independent).
+  double trainerActivations = 0, trainerWorkspace = 0;
+  void trainerBuffers();
 };
+
+// The buffers of mimo's lowered program (docs/lowering.md, "Buffers";
+// docs/planner.md, "Memory"): the loaded batch; per module the values one
+// sample's forward and backward return (a layer stack's body is one layer,
+// reused by every layer; a backward also takes its parameters' gradients
+// before adding them), what the backward reads kept per layer and per slot
+// (in-flight sample), the stacks' carries, the bridge's staging, and per
+// module the largest scratch of each op kind. The trainer runs one sample
+// at a time whatever the micro-batch size.
+void Evaluator::Impl::trainerBuffers() {
+  const cost::ModelProfile &model = ev.model;
+  const int64_t seq = model.training.seqLen;
+  // The loader runs on the grid with the smallest dp (the disaggregated
+  // layout's on the world) and holds that grid's whole local batch.
+  int64_t loaderDp = 0;
+  for (const ModulePlan &m : plan.modules)
+    loaderDp = loaderDp ? std::min(loaderDp, m.dp) : m.dp;
+  if (disaggregated || loaderDp < 1)
+    loaderDp = 1;
+  const double localBatch = double(gbs / loaderDp);
+  double pixelsPerSample = 0;
+  for (size_t e : ev.encoderIdx)
+    for (const cost::BlockProfile &blk : model.modules[e].blocks)
+      for (const OpDesc &op : blk.ops)
+        if (op.kind == OpKind::PatchEmbed)
+          pixelsPerSample = std::max(
+              pixelsPerSample, double(op.images) * double(op.imageTokens) *
+                                   double(op.channels) * double(op.patch) *
+                                   double(op.patch));
+  // Token ids and labels (i32), pixels (f32, as loaded).
+  double act = localBatch * (8.0 * double(seq) + 4.0 * pixelsPerSample);
+  double ws = 0;
+
+  const ModulePlan &lp = planFor(ev.llmIdx);
+  // In-flight samples of a pipelined LLM: a ring of the first stage's
+  // warm-up + 1 per virtual stage (MimoToMimort's pipeline slots).
+  int64_t P = lp.pp, V = std::max<int64_t>(1, plan.virtualStages);
+  int64_t micro = gbs / std::max<int64_t>(1, lp.dp);
+  int64_t warm = V == 1 ? P - 1 : (P - 1) * 2 + (V - 1) * P;
+  int64_t ring = std::min(micro, warm + 1);
+  const bool phased = plan.layout != Layout::Homogeneous;
+
+  auto addModule = [&](size_t idx, const ModulePlan &mp, bool isLlm,
+                       double slots, double layersKept) {
+    Grid g = gridOf(mp, disaggregated);
+    Link tpL = link(g, GridDim::TP), cpL = link(g, GridDim::CP);
+    const ModuleParts &parts = ev.costs.parts(idx, mp.tp, isLlm ? mp.cp : 1,
+                                              mp.sequenceParallel, 1, tpL, cpL);
+    // The largest layer of the module's stacks (scratch: per kind).
+    PartCost layer;
+    for (const PartCost &l : parts.layers) {
+      layer.add(l, 0.0);
+      layer.outputBytes = std::max(layer.outputBytes, l.outputBytes);
+      layer.params = std::max(layer.params, l.params);
+      layer.keptBytes = std::max(layer.keptBytes, l.keptBytes);
+      layer.inputBytes = std::max(layer.inputBytes, l.inputBytes);
+    }
+    const double perLayerKept = layer.keptBytes;
+    const double perLayerInput = layer.inputBytes;
+    const bool full = mp.recompute.kind == RecomputeKind::Full;
+    double outputs =
+        parts.pre.outputBytes + layer.outputBytes + parts.post.outputBytes;
+    // (An embedding's gradient rows are added into its .grad buffer.)
+    double gradTemps =
+        double(bpe) * (parts.pre.params + layer.params + parts.post.params -
+                       parts.pre.embeddingRows - parts.post.embeddingRows);
+    // Forward values, then their gradients and the parameter gradients.
+    act += 2.0 * outputs + gradTemps;
+    // What the backward reads, per layer and slot (full recompute keeps
+    // each layer's input and reruns one layer into its own buffers).
+    act += slots * layersKept * (full ? perLayerInput : perLayerKept);
+    if (full)
+      act += perLayerKept;
+    // What the backward reads outside the stacks: one copy is among the
+    // values above, the other slots have buffers of their own.
+    if (slots > 1)
+      act += (slots - 1.0) * (parts.pre.keptBytes + parts.post.keptBytes);
+    // The stack's carried value, forward and backward.
+    if (!parts.layers.empty())
+      act += 2.0 * parts.layers.front().inputBytes;
+    // Each module's forward and backward have a scratch pool of their own.
+    PartCost pools;
+    for (const PartCost *part :
+         {&parts.pre, static_cast<const PartCost *>(&layer), &parts.post})
+      pools.add(*part, 0.0);
+    ws += scratchBytes(pools.fwdScratch) + scratchBytes(pools.bwdScratch);
+  };
+
+  double bridgeToken = 0;
+  for (size_t e : ev.encoderIdx) {
+    const ModulePlan &ep = planFor(e);
+    const cost::ModuleProfile &m = model.modules[e];
+    // Encoders keep what their backward reads per encoder sample until the
+    // phase that runs it (colocated, disaggregated), or per pipeline slot
+    // on the LLM's first stage.
+    double slots = phased  ? double(gbs / std::max<int64_t>(1, ep.dp))
+                   : P > 1 ? double(V * ring)
+                           : 1.0;
+    addModule(e, ep, false, slots, double(m.layers()));
+    size_t proj = ev.projectorOf[e];
+    if (proj != npos) {
+      const ModulePlan *own = plan.find(model.modules[proj].name);
+      addModule(proj, own ? *own : ep, false, slots, 0.0);
+      const cost::ModuleProfile &pm = model.modules[proj];
+      bridgeToken =
+          double(pm.tokensPerSample) * double(pm.hidden) * double(bpe);
+    }
+    if (phased) {
+      // The bridge's staging: encoder outputs and their gradients per
+      // encoder sample, the LLM's inputs and gradients per LLM sample, and
+      // a fan-in's gathered outputs.
+      int64_t bEnc = gbs / std::max<int64_t>(1, ep.dp);
+      int64_t bLlm = gbs / std::max<int64_t>(1, lp.dp);
+      act += bridgeToken * double(2 * bEnc + 2 * bLlm);
+      if (ep.dp > lp.dp)
+        act += bridgeToken * double(bEnc * (ep.dp / lp.dp));
+    }
+  }
+  double llmLayers = double(model.modules[ev.llmIdx].layers());
+  addModule(ev.llmIdx, lp, true, P > 1 ? double(V * ring) : 1.0,
+            P > 1 ? llmLayers / double(P * V) : llmLayers);
+  trainerActivations = act;
+  trainerWorkspace = ws;
+}
 
 void Evaluator::Impl::finishMemory(const RankMemory &r, MemoryBreakdown &mem,
                                    double &peak) const {
@@ -286,11 +418,18 @@ void Evaluator::Impl::finishMemory(const RankMemory &r, MemoryBreakdown &mem,
   m.params = r.weights;
   m.grads = r.grads;
   m.optimizer = r.optimizer;
-  m.activations = r.activations + r.transient;
-  double allocated = m.params + m.grads + m.optimizer + m.activations;
-  // Library workspaces plus the caching allocator's reserve.
-  m.workspace = hw.workspaceBytes + hw.fragmentation * allocated;
   m.offloaded = r.host;
+  if (ev.clusterInfo.memoryModel == MemoryModel::Mimo) {
+    // The trainer's activation and workspace buffers are declared for the
+    // whole program: the same on every rank.
+    m.activations = trainerActivations;
+    m.workspace = trainerWorkspace + r.update;
+  } else {
+    m.activations = r.activations + r.transient;
+    double allocated = m.params + m.grads + m.optimizer + m.activations;
+    // Library workspaces plus the caching allocator's reserve.
+    m.workspace = hw.workspaceBytes + hw.fragmentation * allocated;
+  }
   if (m.peak() > peak) {
     peak = m.peak();
     mem = m;
@@ -548,6 +687,7 @@ double Evaluator::Impl::evaluateColocated(MemoryBreakdown &mem, double &peak) {
         dst->weights += src.weights;
         dst->grads += src.grads;
         dst->optimizer += src.optimizer;
+        dst->update += src.update;
         dst->activations += src.activations;
         dst->transient = std::max(dst->transient, src.transient);
         dst->host += src.host;
@@ -560,6 +700,7 @@ double Evaluator::Impl::evaluateColocated(MemoryBreakdown &mem, double &peak) {
       dst->weights += state.weights;
       dst->grads += state.grads;
       dst->optimizer += state.optimizer;
+      dst->update += state.update;
       dst->host += state.host;
     }
     phase2.activations += lr.train.maxInFlight[size_t(ls)] * st.activationBytes;
@@ -868,6 +1009,8 @@ Evaluation Evaluator::evaluate(const Plan &plan, bool recordTimeline) {
     return out;
   }
   Impl impl(*this, plan, recordTimeline, out);
+  if (clusterInfo.memoryModel == MemoryModel::Mimo)
+    impl.trainerBuffers();
   MemoryBreakdown mem;
   double peak = 0;
   double seconds = 0;

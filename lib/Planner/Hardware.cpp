@@ -380,4 +380,18 @@ bool loadClusterFile(const std::string &path, Cluster &out,
   return true;
 }
 
+bool parseMemoryModel(const std::string &text, MemoryModel &out) {
+  if (text == "megatron")
+    out = MemoryModel::Megatron;
+  else if (text == "mimo")
+    out = MemoryModel::Mimo;
+  else
+    return false;
+  return true;
+}
+
+const char *toString(MemoryModel model) {
+  return model == MemoryModel::Mimo ? "mimo" : "megatron";
+}
+
 } // namespace mimo::planner

@@ -11,6 +11,39 @@ using cost::OpCost;
 using cost::OpDesc;
 using cost::OpKind;
 
+void PartCost::add(const PartCost &o, double times) {
+  fwd += times * o.fwd;
+  bwd += times * o.bwd;
+  attnFwd += times * o.attnFwd;
+  tpFwd += times * o.tpFwd;
+  tpBwd += times * o.tpBwd;
+  cpFwd += times * o.cpFwd;
+  cpBwd += times * o.cpBwd;
+  savedBytes += times * o.savedBytes;
+  params += times * o.params;
+  launches += times * o.launches;
+  outputBytes += times * o.outputBytes;
+  keptBytes += times * o.keptBytes;
+  embeddingRows += times * o.embeddingRows;
+  if (inputBytes == 0)
+    inputBytes = o.inputBytes;
+  mergeScratch(fwdScratch, o.fwdScratch);
+  mergeScratch(bwdScratch, o.bwdScratch);
+}
+
+void mergeScratch(std::map<cost::ScratchBuffer, int64_t> &a,
+                  const std::map<cost::ScratchBuffer, int64_t> &b) {
+  for (const auto &[shape, count] : b)
+    a[shape] = std::max(a[shape], count);
+}
+
+double scratchBytes(const std::map<cost::ScratchBuffer, int64_t> &pool) {
+  double bytes = 0;
+  for (const auto &[shape, count] : pool)
+    bytes += double(count) * shape.bytes();
+  return bytes;
+}
+
 void StageCost::add(const StageCost &o) {
   fwdCompute += o.fwdCompute;
   bwdCompute += o.bwdCompute;
@@ -139,6 +172,21 @@ PartCost CostModel::costOps(const std::vector<OpDesc> &ops,
       p.cpBwd += std::max(0.0, commB - bwd * hidden);
     }
     p.savedBytes += b * c.savedActivationBytes;
+    p.outputBytes += b * c.outputBytes;
+    p.keptBytes += b * (c.savedActivationBytes - c.recomputedStatBytes);
+    if (op.kind == OpKind::Embedding)
+      p.embeddingRows +=
+          double(op.in) * (op.split == cost::TpSplit::Vocab && ctx.tp > 1
+                               ? double(op.vocab) / double(ctx.tp)
+                               : double(op.vocab));
+    // Scratch is per sample (mimo's trainer runs one at a time).
+    std::map<cost::ScratchBuffer, int64_t> fwdOp, bwdOp;
+    for (const cost::ScratchBuffer &s : c.fwdScratch)
+      ++fwdOp[s];
+    for (const cost::ScratchBuffer &s : c.bwdScratch)
+      ++bwdOp[s];
+    mergeScratch(p.fwdScratch, fwdOp);
+    mergeScratch(p.bwdScratch, bwdOp);
   }
   return p;
 }
@@ -184,21 +232,17 @@ const ModuleParts &CostModel::parts(size_t index, int64_t tp, int64_t cp,
       seenStack = true;
       continue;
     }
-    PartCost &dst = seenStack ? result->post : result->pre;
-    for (int64_t i = 0; i < b.count; ++i) {
-      dst.fwd += c.fwd;
-      dst.bwd += c.bwd;
-      dst.attnFwd += c.attnFwd;
-      dst.tpFwd += c.tpFwd;
-      dst.tpBwd += c.tpBwd;
-      dst.cpFwd += c.cpFwd;
-      dst.cpBwd += c.cpBwd;
-      dst.savedBytes += c.savedBytes;
-      dst.params += c.params;
-      dst.launches += c.launches;
-      if (dst.inputBytes == 0)
-        dst.inputBytes = c.inputBytes;
+    if (!b.isLayerStack && ctx.sequenceParallel) {
+      // mimo's trainer keeps sequence parallelism inside the layer stacks:
+      // the ops around them work on every token (their scratch shows it).
+      cost::CostContext full = split ? ctx : whole;
+      full.sequenceParallel = false;
+      PartCost whole = costOps(b.ops, full, microBatch, tpLink, cpLink);
+      c.fwdScratch = std::move(whole.fwdScratch);
+      c.bwdScratch = std::move(whole.bwdScratch);
     }
+    PartCost &dst = seenStack ? result->post : result->pre;
+    dst.add(c, double(b.count));
   }
   result->outputBytesPerSample = double(m.tokensPerSample) * double(m.hidden) *
                                  double(model.training.bytesPerElement);

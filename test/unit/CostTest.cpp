@@ -299,3 +299,80 @@ TEST(CostTest, ProfileListsEveryModuleWithItsLayers) {
 }
 
 } // namespace
+
+namespace {
+/// Count of scratch buffers of one shape in a list.
+int64_t countOf(const std::vector<cost::ScratchBuffer> &list, int64_t rows,
+                int64_t cols, int64_t elementBytes) {
+  int64_t n = 0;
+  for (const cost::ScratchBuffer &s : list)
+    n += s.rows == rows && s.cols == cols && s.elementBytes == elementBytes;
+  return n;
+}
+} // namespace
+
+// mimo's trainer (docs/lowering.md "Buffers"; the CPU kernels'
+// ...WorkspaceBytes): rotated q and k forward; q, k and their gradients
+// rotated backward, plus one f32 per row and head.
+TEST(CostTest, AttentionScratchOfMimosTrainer) {
+  cost::OpDesc attn;
+  attn.kind = cost::OpKind::Attention;
+  attn.tokens = 128;
+  attn.heads = 8;
+  attn.kvHeads = 4;
+  attn.headDim = 16;
+  attn.rope = true;
+  cost::CostContext ctx;
+  ctx.bytesPerElement = 4;
+  cost::OpCost c = cost::computeOpCost(attn, ctx);
+  EXPECT_EQ(c.fwdScratch.size(), 2u);
+  EXPECT_EQ(countOf(c.fwdScratch, 128, 128, 4), 1);
+  EXPECT_EQ(countOf(c.fwdScratch, 128, 64, 4), 1);
+  EXPECT_EQ(countOf(c.bwdScratch, 128, 128, 4), 2);
+  EXPECT_EQ(countOf(c.bwdScratch, 128, 64, 4), 2);
+  EXPECT_EQ(countOf(c.bwdScratch, 128 * 8, 0, 4), 1);
+  EXPECT_DOUBLE_EQ(c.outputBytes, 4.0 * 128 * 128 + 4.0 * 128 * 8);
+  // Ring attention over cp = 2: two K and two V blocks of the local rows
+  // (k rotated into them), their gradients backward, and a half-chunk's
+  // partial output and log-sum-exp.
+  ctx.cp = 2;
+  cost::OpCost r = cost::computeOpCost(attn, ctx);
+  EXPECT_EQ(countOf(r.fwdScratch, 64, 64, 4), 4);
+  EXPECT_EQ(countOf(r.fwdScratch, 64, 128, 4), 1);
+  EXPECT_EQ(countOf(r.fwdScratch, 32, 128, 4), 1);
+  EXPECT_EQ(countOf(r.fwdScratch, 32, 8, 4), 1);
+  EXPECT_EQ(countOf(r.bwdScratch, 64, 64, 4), 9);
+}
+
+// Norm statistics are recomputed into scratch, not kept; the backward
+// takes the normalized input (and a layer norm's beta gradient).
+TEST(CostTest, NormStatisticsAreScratchInMimosTrainer) {
+  cost::OpDesc ln;
+  ln.kind = cost::OpKind::LayerNorm;
+  ln.tokens = 32;
+  ln.in = 64;
+  cost::CostContext ctx;
+  ctx.bytesPerElement = 4;
+  cost::OpCost c = cost::computeOpCost(ln, ctx);
+  EXPECT_DOUBLE_EQ(c.savedActivationBytes - c.recomputedStatBytes,
+                   4.0 * 32 * 64);
+  EXPECT_EQ(countOf(c.fwdScratch, 32, 0, 4), 2);
+  EXPECT_EQ(countOf(c.bwdScratch, 32, 64, 4), 1);
+  EXPECT_EQ(countOf(c.bwdScratch, 64, 0, 4), 1);
+  // An add writes into its residual stream's dead buffer.
+  cost::OpDesc add;
+  add.kind = cost::OpKind::Add;
+  add.tokens = 32;
+  add.in = 64;
+  EXPECT_DOUBLE_EQ(cost::computeOpCost(add, ctx).outputBytes, 0);
+  // A vocabulary-split cross-entropy keeps three f32 per row either way.
+  cost::OpDesc ce;
+  ce.kind = cost::OpKind::CrossEntropy;
+  ce.tokens = 128;
+  ce.vocab = 512;
+  ce.split = cost::TpSplit::Vocab;
+  ctx.tp = 2;
+  cost::OpCost x = cost::computeOpCost(ce, ctx);
+  EXPECT_EQ(countOf(x.fwdScratch, 128, 0, 4), 3);
+  EXPECT_EQ(countOf(x.bwdScratch, 128, 0, 4), 4);
+}

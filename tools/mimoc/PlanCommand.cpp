@@ -4,7 +4,7 @@
 //              [--cluster FILE] [--gbs N] [--seq N] [--top K]
 //              [--layouts homogeneous,colocated,disaggregated]
 //              [--evaluate PLAN] [--json] [--trace FILE]
-//              [--calibration FILE]
+//              [--calibration FILE] [--memory-model megatron|mimo]
 //
 // Imports the spec into mimo IR, describes it for the planner and either
 // searches plans or scores the one given (INTERFACES.md, "mimoc plan").
@@ -97,6 +97,14 @@ cl::opt<std::string>
                     cl::value_desc("file"), cl::init(""),
                     cl::sub(planSubCommand()), cl::cat(mimocCategory()));
 
+cl::opt<std::string> planMemoryModel(
+    "memory-model",
+    cl::desc("Whose allocation the memory prediction follows: megatron "
+             "(Megatron-LM on PyTorch, as the published measurements were "
+             "taken; default) or mimo (mimo's own trainer's buffers)"),
+    cl::value_desc("megatron|mimo"), cl::init("megatron"),
+    cl::sub(planSubCommand()), cl::cat(mimocCategory()));
+
 int fail(const std::string &message) {
   llvm::errs() << "mimoc plan: " << message << "\n";
   return 1;
@@ -144,6 +152,11 @@ bool buildCluster(Cluster &c, std::string &error) {
   if (!planCalibration.empty() &&
       !applyCalibrationFile(planCalibration, c.hardware, error))
     return false;
+  if (!parseMemoryModel(planMemoryModel, c.memoryModel)) {
+    error = "--memory-model: expected megatron or mimo, got '" +
+            planMemoryModel + "'";
+    return false;
+  }
   return true;
 }
 

@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace mimo::cost {
 
@@ -46,7 +48,8 @@ enum class TpSplit {
 /// Shape description of one op. Which fields matter depends on `kind`:
 ///  Param:           numel, split (how its consumer shards it)
 ///  Linear:          tokens, in, out, bias, split
-///  Attention:       tokens, heads, kvHeads, headDim, causal, rope, segment (0 =
+///  Attention:       tokens, heads, kvHeads, headDim, causal, rope, segment (0
+///  =
 ///                   whole sequence; otherwise attention stays inside
 ///                   consecutive segments, e.g. one image's patches)
 ///  LayerNorm/RmsNorm: tokens, in (hidden)
@@ -101,6 +104,20 @@ enum class CommKind { None, AllReduce, AllGather, ReduceScatter };
 const char *toString(CommKind kind);
 const char *toString(OpKind kind);
 
+/// One scratch buffer an op's kernels take in mimo's trainer: the trainer
+/// reuses a free scratch buffer of the same shape and element size from op
+/// to op (docs/lowering.md, "Buffers"). `cols` is 0 for a flat buffer.
+struct ScratchBuffer {
+  int64_t rows = 0, cols = 0, elementBytes = 4;
+  bool operator<(const ScratchBuffer &o) const {
+    return std::tie(rows, cols, elementBytes) <
+           std::tie(o.rows, o.cols, o.elementBytes);
+  }
+  double bytes() const {
+    return double(rows) * double(cols ? cols : 1) * double(elementBytes);
+  }
+};
+
 /// What one op costs on one rank for one sample.
 struct OpCost {
   /// Parameter elements held on this rank (only Param ops report these, so
@@ -120,6 +137,16 @@ struct OpCost {
   /// Bytes kept from the forward for the backward (Korthikanti et al. 2022,
   /// per-tensor accounting, without dropout masks).
   double savedActivationBytes = 0;
+  /// mimo's own trainer (docs/lowering.md "Buffers"): the bytes of the
+  /// values the op returns (each takes a buffer of its own; an add's result
+  /// takes the dead buffer of its residual stream, so adds report none), the
+  /// scratch its forward and backward kernels take (norm statistics, rotated
+  /// q and k, unfolded patches, the attention backward's per-row sums), and
+  /// the part of savedActivationBytes the trainer recomputes instead of
+  /// keeping (norm statistics).
+  double outputBytes = 0;
+  std::vector<ScratchBuffer> fwdScratch, bwdScratch;
+  double recomputedStatBytes = 0;
   /// Representative GEMM (M x N x K) for shape-dependent efficiency; zero
   /// for memory-bound ops.
   bool isMatmul = false;

@@ -80,10 +80,26 @@ bool applyCalibrationFile(const std::string &path, Hardware &hw,
 std::string hardwareToJson(const Hardware &hw);
 
 /// A cluster: the hardware, how many GPUs, how many per node.
+/// Whose allocation the memory model follows (docs/planner.md, "Memory").
+enum class MemoryModel {
+  /// Megatron-LM on PyTorch: per-tensor activations [K22] held while in
+  /// flight, library workspaces and the caching allocator's reserve. The
+  /// published measurements were taken this way.
+  Megatron,
+  /// mimo's own trainer: every buffer of the lowered program allocated once
+  /// (docs/lowering.md, "Buffers"); no allocator reserve.
+  Mimo,
+};
+
+/// "megatron" or "mimo"; false for anything else.
+bool parseMemoryModel(const std::string &text, MemoryModel &out);
+const char *toString(MemoryModel model);
+
 struct Cluster {
   Hardware hardware;
   int64_t gpus = 0;
   int64_t gpusPerNode = 0;
+  MemoryModel memoryModel = MemoryModel::Megatron;
 };
 
 /// Reads `{"hardware": NAME|FILE, "gpus": N, "gpus_per_node": G}`.

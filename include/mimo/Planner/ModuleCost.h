@@ -34,7 +34,24 @@ struct PartCost {
   double inputBytes = 0;       ///< the part's input (kept by full recompute)
   double params = 0;           ///< parameter elements on this rank
   double launches = 0;         ///< kernels per forward
+  /// mimo's own trainer (cost::OpCost): the values the ops return, what it
+  /// keeps for the backward (savedBytes less what it recomputes), and the
+  /// scratch buffers its forward and backward keep: per shape, the most any
+  /// one op takes at once (a scratch buffer is free again after its op).
+  double outputBytes = 0;
+  double keptBytes = 0;
+  double embeddingRows = 0; ///< elements of embedding tables read
+  std::map<cost::ScratchBuffer, int64_t> fwdScratch, bwdScratch;
+
+  /// Adds `times` copies of `o` (scratch: the larger count per shape).
+  void add(const PartCost &o, double times = 1.0);
 };
+
+/// Per shape, the larger count of `a` and `b` into `a`.
+void mergeScratch(std::map<cost::ScratchBuffer, int64_t> &a,
+                  const std::map<cost::ScratchBuffer, int64_t> &b);
+/// Bytes of a scratch pool.
+double scratchBytes(const std::map<cost::ScratchBuffer, int64_t> &pool);
 
 /// A module's parts under one (tp, cp, sp, micro-batch).
 struct ModuleParts {

@@ -316,3 +316,63 @@ TEST(Evaluator, ContextParallelGradientsSumOverCp) {
   EXPECT_NE(r.find("outside the homogeneous layout (got 2)"), std::string::npos)
       << r;
 }
+
+namespace {
+Evaluation evaluateWith(MemoryModel model, const Plan &p, int64_t gpus) {
+  static mimo::cost::ModelProfile prof =
+      referenceProfile("vit-1b", "llm-7b", 4096, 64);
+  Cluster c = cluster("h100-sxm", gpus);
+  c.memoryModel = model;
+  Evaluator ev(prof, c);
+  return ev.evaluate(p);
+}
+} // namespace
+
+// --memory-model mimo follows mimo's trainer (docs/planner.md "Memory"):
+// model state as Megatron's, no allocator reserve or library workspace,
+// activations that grow with the pipeline's in-flight slots, and scratch
+// that tensor parallelism splits.
+TEST(Evaluator, MimoTrainerMemoryModel) {
+  Plan p = homogeneous(2, 4);
+  Evaluation meg = evaluateWith(MemoryModel::Megatron, p, 8);
+  Evaluation mimo = evaluateWith(MemoryModel::Mimo, p, 8);
+  const MemoryBreakdown &a = meg.prediction.memory, &b = mimo.prediction.memory;
+  EXPECT_DOUBLE_EQ(a.params, b.params);
+  EXPECT_DOUBLE_EQ(a.grads, b.grads);
+  EXPECT_DOUBLE_EQ(a.optimizer, b.optimizer);
+  EXPECT_GT(b.activations, 0);
+  // Scratch only: far below the 1 GiB of library workspace Megatron's has.
+  EXPECT_GT(b.workspace, 0);
+  EXPECT_LT(b.workspace, 0.25 * a.workspace);
+  EXPECT_DOUBLE_EQ(meg.prediction.iterationSeconds,
+                   mimo.prediction.iterationSeconds);
+  // Tensor parallelism splits the per-sample buffers.
+  Evaluation tp4 = evaluateWith(MemoryModel::Mimo, homogeneous(4, 2), 8);
+  EXPECT_LT(tp4.prediction.memory.activations, b.activations);
+  EXPECT_LT(tp4.prediction.memory.workspace, b.workspace);
+  // A pipeline keeps its stage's layers once per in-flight slot (a ring of
+  // pp slots here) instead of every layer once: the same residual bytes for
+  // pp = 2, and the distributed optimizer adds its update shard.
+  Plan pp = homogeneous(2, 2, 2);
+  for (ModulePlan &mp : pp.modules)
+    mp.distributedOptimizer = true;
+  Evaluation piped = evaluateWith(MemoryModel::Mimo, pp, 8);
+  EXPECT_GT(piped.prediction.memory.workspace, b.workspace);
+  EXPECT_GT(piped.prediction.memory.activations, 0.9 * b.activations);
+  // Full recompute keeps each layer's input instead of its residuals.
+  Plan full = homogeneous(2, 4);
+  for (ModulePlan &mp : full.modules)
+    mp.recompute.kind = RecomputeKind::Full;
+  Evaluation rc = evaluateWith(MemoryModel::Mimo, full, 8);
+  EXPECT_LT(rc.prediction.memory.activations, 0.5 * b.activations);
+}
+
+TEST(Evaluator, MemoryModelNames) {
+  MemoryModel m;
+  EXPECT_TRUE(parseMemoryModel("mimo", m));
+  EXPECT_EQ(m, MemoryModel::Mimo);
+  EXPECT_TRUE(parseMemoryModel("megatron", m));
+  EXPECT_EQ(m, MemoryModel::Megatron);
+  EXPECT_FALSE(parseMemoryModel("pytorch", m));
+  EXPECT_STREQ(toString(MemoryModel::Mimo), "mimo");
+}
