@@ -335,23 +335,28 @@ void Evaluator::Impl::trainerBuffers() {
     Link tpL = link(g, GridDim::TP), cpL = link(g, GridDim::CP);
     const ModuleParts &parts = ev.costs.parts(idx, mp.tp, isLlm ? mp.cp : 1,
                                               mp.sequenceParallel, 1, tpL, cpL);
-    // The largest layer of the module's stacks (scratch: per kind).
-    PartCost layer;
+    // The largest layer of the module's stacks, and the module's forward and
+    // backward scratch pools (each part's, the larger count per shape).
+    double layerOutputs = 0, layerParams = 0;
+    double perLayerKept = 0, perLayerInput = 0;
+    std::map<cost::ScratchBuffer, int64_t> fwdPool = parts.pre.fwdScratch;
+    std::map<cost::ScratchBuffer, int64_t> bwdPool = parts.pre.bwdScratch;
+    mergeScratch(fwdPool, parts.post.fwdScratch);
+    mergeScratch(bwdPool, parts.post.bwdScratch);
     for (const PartCost &l : parts.layers) {
-      layer.add(l, 0.0);
-      layer.outputBytes = std::max(layer.outputBytes, l.outputBytes);
-      layer.params = std::max(layer.params, l.params);
-      layer.keptBytes = std::max(layer.keptBytes, l.keptBytes);
-      layer.inputBytes = std::max(layer.inputBytes, l.inputBytes);
+      layerOutputs = std::max(layerOutputs, l.outputBytes);
+      layerParams = std::max(layerParams, l.params);
+      perLayerKept = std::max(perLayerKept, l.keptBytes);
+      perLayerInput = std::max(perLayerInput, l.inputBytes);
+      mergeScratch(fwdPool, l.fwdScratch);
+      mergeScratch(bwdPool, l.bwdScratch);
     }
-    const double perLayerKept = layer.keptBytes;
-    const double perLayerInput = layer.inputBytes;
     const bool full = mp.recompute.kind == RecomputeKind::Full;
     double outputs =
-        parts.pre.outputBytes + layer.outputBytes + parts.post.outputBytes;
+        parts.pre.outputBytes + layerOutputs + parts.post.outputBytes;
     // (An embedding's gradient rows are added into its .grad buffer.)
     double gradTemps =
-        double(bpe) * (parts.pre.params + layer.params + parts.post.params -
+        double(bpe) * (parts.pre.params + layerParams + parts.post.params -
                        parts.pre.embeddingRows - parts.post.embeddingRows);
     // Forward values, then their gradients and the parameter gradients.
     act += 2.0 * outputs + gradTemps;
@@ -367,12 +372,7 @@ void Evaluator::Impl::trainerBuffers() {
     // The stack's carried value, forward and backward.
     if (!parts.layers.empty())
       act += 2.0 * parts.layers.front().inputBytes;
-    // Each module's forward and backward have a scratch pool of their own.
-    PartCost pools;
-    for (const PartCost *part :
-         {&parts.pre, static_cast<const PartCost *>(&layer), &parts.post})
-      pools.add(*part, 0.0);
-    ws += scratchBytes(pools.fwdScratch) + scratchBytes(pools.bwdScratch);
+    ws += scratchBytes(fwdPool) + scratchBytes(bwdPool);
   };
 
   double bridgeToken = 0;
