@@ -93,6 +93,22 @@ CostModel::CostModel(const cost::ModelProfile &profile, const Hardware &hw,
   }
 }
 
+RingExposure ringAttentionExposure(int64_t cp, double exchange, double attnFwd,
+                                   double attnBwd) {
+  RingExposure e;
+  if (cp <= 1)
+    return e;
+  const double n = double(cp);
+  const double stepF = attnFwd / n, stepB = attnBwd / n;
+  auto over = [](double comm, double compute) {
+    return std::max(0.0, comm - compute);
+  };
+  e.fwd = (n - 1.0) * over(exchange, stepF);
+  e.bwd = 2.0 * over(exchange, stepB) +
+          (n - 2.0) * over(2.0 * exchange, stepB) + exchange;
+  return e;
+}
+
 PartCost CostModel::costOps(const std::vector<OpDesc> &ops,
                             const cost::CostContext &ctx, int64_t mb,
                             const Link &tpLink, const Link &cpLink) const {
@@ -157,19 +173,15 @@ PartCost CostModel::costOps(const std::vector<OpDesc> &ops,
     if (c.tpBwdComm != CommKind::None)
       p.tpBwd += collectiveSeconds(coll(c.tpBwdComm), b * c.tpBwdCommBytes,
                                    ctx.tp, tpLink);
-    if (ctx.cp > 1 && (c.cpFwdP2PBytes > 0 || c.cpBwdP2PBytes > 0)) {
-      // Ring attention (Liu et al. 2023): cp-1 exchanges, each overlapped
-      // with the attention block of the chunk already present; the
-      // backward's last shift (K/V gradients home) has nothing to hide
-      // behind but is counted with the others.
-      double steps = double(ctx.cp - 1);
-      double commF =
-          steps * cpLink.latency + b * c.cpFwdP2PBytes / cpLink.bandwidth;
-      double commB = (steps + 1.0) * cpLink.latency +
-                     b * c.cpBwdP2PBytes / cpLink.bandwidth;
-      double hidden = steps / double(ctx.cp);
-      p.cpFwd += std::max(0.0, commF - fwd * hidden);
-      p.cpBwd += std::max(0.0, commB - bwd * hidden);
+    if (ctx.cp > 1 && c.cpFwdP2PBytes > 0) {
+      // One shift of a key/value block pair; the op's byte counts are its
+      // cp-1 forward shifts (OpCost.cpp).
+      double exchange = cpLink.latency + b * c.cpFwdP2PBytes /
+                                             double(ctx.cp - 1) /
+                                             cpLink.bandwidth;
+      RingExposure e = ringAttentionExposure(ctx.cp, exchange, fwd, bwd);
+      p.cpFwd += e.fwd;
+      p.cpBwd += e.bwd;
     }
     p.savedBytes += b * c.savedActivationBytes;
     p.outputBytes += b * c.outputBytes;

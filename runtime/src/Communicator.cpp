@@ -12,6 +12,45 @@ namespace mimo::rt {
 
 Communicator::~Communicator() = default;
 
+PendingRecv::~PendingRecv() = default;
+
+namespace {
+/// A receive that happens inside wait(): for backends whose receives do not
+/// run in the background (one process), correct but never overlapped.
+class DeferredRecv final : public PendingRecv {
+public:
+  DeferredRecv(Communicator &comm, void *data, std::size_t count, DataType type,
+               int source, int tag)
+      : comm_(comm), data_(data), count_(count), type_(type), source_(source),
+        tag_(tag) {}
+  Status wait() override {
+    if (done_)
+      return failedPrecondition("wait on a receive that already completed");
+    done_ = true;
+    return comm_.recv(data_, count_, type_, source_, tag_);
+  }
+
+private:
+  Communicator &comm_;
+  void *data_;
+  std::size_t count_;
+  DataType type_;
+  int source_, tag_;
+  bool done_ = false;
+};
+} // namespace
+
+StatusOr<std::unique_ptr<PendingRecv>>
+Communicator::startRecv(void *data, std::size_t count, DataType type,
+                        int source, int tag) {
+  MIMO_RETURN_IF_ERROR(detail::checkRank(*this, source, "receive source"));
+  if (tag < 0)
+    return invalidArgument("tag must be non-negative, got " +
+                           std::to_string(tag));
+  return std::unique_ptr<PendingRecv>(
+      new DeferredRecv(*this, data, count, type, source, tag));
+}
+
 void Communicator::releaseGroups() { groups_.clear(); }
 
 StatusOr<Communicator *> Communicator::group(const std::vector<int> &ranks) {

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <list>
+#include <memory>
 #include <vector>
 
 namespace mimo::rt::detail {
@@ -110,6 +111,43 @@ void sumInRankOrder(DataType type, void *out, const void *parts, std::size_t n,
     return;
   }
 }
+
+/// A receive posted with MPI_Irecv.
+class MpiPendingRecv final : public PendingRecv {
+public:
+  MpiPendingRecv(std::size_t count, DataType type, int source)
+      : count_(count), type_(type), source_(source) {}
+  ~MpiPendingRecv() override {
+    if (request == MPI_REQUEST_NULL)
+      return;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized)
+      return;
+    MPI_Cancel(&request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+  }
+  Status wait() override {
+    if (request == MPI_REQUEST_NULL)
+      return failedPrecondition("wait on a receive that already completed");
+    MPI_Status st;
+    MIMO_MPI(MPI_Wait(&request, &st));
+    int got = 0;
+    MPI_Get_count(&st, mpiType(type_), &got);
+    if (static_cast<std::size_t>(got) != count_)
+      return invalidArgument("received " + std::to_string(got) +
+                             " elements from rank " + std::to_string(source_) +
+                             ", expected " + std::to_string(count_));
+    return Status::success();
+  }
+
+  MPI_Request request = MPI_REQUEST_NULL;
+
+private:
+  std::size_t count_;
+  DataType type_;
+  int source_;
+};
 
 class MpiCommunicator final : public Communicator {
 public:
@@ -246,6 +284,21 @@ public:
                              " elements from rank " + std::to_string(source) +
                              ", expected " + std::to_string(count));
     return Status::success();
+  }
+
+  StatusOr<std::unique_ptr<PendingRecv>> startRecv(void *data,
+                                                   std::size_t count,
+                                                   DataType type, int source,
+                                                   int tag) override {
+    MIMO_RETURN_IF_ERROR(checkRank(*this, source, "receive source"));
+    MIMO_RETURN_IF_ERROR(checkCount(count));
+    if (tag < 0)
+      return invalidArgument("tag must be non-negative, got " +
+                             std::to_string(tag));
+    auto pending = std::make_unique<MpiPendingRecv>(count, type, source);
+    MIMO_MPI(MPI_Irecv(data, static_cast<int>(count), mpiType(type), source,
+                       tag, comm_, &pending->request));
+    return std::unique_ptr<PendingRecv>(std::move(pending));
   }
 
   Status barrier() override {

@@ -149,6 +149,35 @@ void checkCollectives(Communicator &comm, const std::string &what) {
       ASSERT_EQ(got.back(), float(members[prev] * 10 + k));
     }
     ASSERT_OK(comm.flushSends());
+
+    // Ring attention's exchange: post both receives, send, compute, then
+    // wait, here in the reverse order of posting. The receive buffers fill
+    // only by the waits; messages of different tags do not mix.
+    std::vector<float> k(big), v(big), gotK(big, -1.0f), gotV(big, -1.0f);
+    std::fill(k.begin(), k.end(), float(myWorld + 100));
+    std::fill(v.begin(), v.end(), float(myWorld + 200));
+    auto pk = comm.startRecv(gotK.data(), big, DataType::F32, prev, 5);
+    auto pv = comm.startRecv(gotV.data(), big, DataType::F32, prev, 6);
+    ASSERT_OK(pk.status());
+    ASSERT_OK(pv.status());
+    ASSERT_OK(comm.send(k.data(), big, next, 5));
+    ASSERT_OK(comm.send(v.data(), big, next, 6));
+    std::fill(k.begin(), k.end(), 0.0f); // the sends copied their data
+    ASSERT_OK((*pv)->wait());
+    ASSERT_OK((*pk)->wait());
+    EXPECT_EQ(gotK.front(), float(members[prev] + 100));
+    EXPECT_EQ(gotK.back(), float(members[prev] + 100));
+    EXPECT_EQ(gotV.back(), float(members[prev] + 200));
+    EXPECT_FALSE((*pk)->wait().ok());
+    // A message shorter than the receive is an error of the wait.
+    std::vector<float> wide(17);
+    auto small = comm.startRecv(wide.data(), 17, DataType::F32, prev, 7);
+    ASSERT_OK(small.status());
+    ASSERT_OK(comm.send(out.data(), 16, next, 7));
+    EXPECT_FALSE((*small)->wait().ok());
+    EXPECT_FALSE(comm.startRecv(in.data(), 1, DataType::F32, n, 8).ok());
+    EXPECT_FALSE(comm.startRecv(in.data(), 1, DataType::F32, prev, -1).ok());
+    ASSERT_OK(comm.flushSends());
   }
   ASSERT_OK(comm.barrier());
 }

@@ -4,9 +4,9 @@
 // Context parallelism in the runtime program: the LLM's grid has a cp dim;
 // mimo.context_slice copies this rank's chunks i and 2 cp - 1 - i out of
 // the sequence viewed as [2 cp, chunk, ...]; attention runs as a ring over
-// the cp group (block attention merged by log-sum-exp, keys and values
-// passed to the next rank, even ranks sending first); gradients, the loss
-// and its token count are summed over cp.
+// the cp group (block attention merged by log-sum-exp; the next keys and
+// values are received while the current ones are computed on); gradients,
+// the loss and its token count are summed over cp.
 
 // The homogeneous layout: every module on the cp grid (the encoder runs
 // whole on each cp rank).
@@ -24,28 +24,39 @@
 // CHECK: mimort.copy %[[FIRST]], %{{.*}} : !mimort.buffer<32x128xf32>, !mimort.buffer<32x128xf32>
 // CHECK: arith.index_cast %[[M]] : i64 to index
 
-// Ring attention forward: the keys rotated at the chunks' global positions,
-// one shift of keys and values, diagonal blocks written, the others merged.
+// Ring attention forward: the keys rotated at the chunks' global positions;
+// the shift of keys and values starts (sends, then posted receives) before
+// the diagonal blocks are written and the others merged, and completes
+// after them.
 // CHECK: mimort.kernel "rope_forward"
-// CHECK: scf.if
-// CHECK-NEXT: mimort.send %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
+// CHECK: mimort.send %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
 // CHECK-NEXT: mimort.send %{{.*}} on @llm ["cp"] tag 17 : !mimort.buffer<64x64xf32>
-// CHECK-NEXT: mimort.recv %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
-// CHECK: } else {
-// CHECK-NEXT: mimort.recv %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
+// CHECK-NEXT: %[[FK:.*]] = mimort.recv_start %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<64x64xf32>
+// CHECK-NEXT: %[[FV:.*]] = mimort.recv_start %{{.*}} on @llm ["cp"] tag 17 : !mimort.buffer<64x64xf32>
 // CHECK: mimort.kernel "attention_block_forward"
 // CHECK: mimort.kernel "attention_merge"
+// CHECK: mimort.recv_wait %[[FK]]
+// CHECK-NEXT: mimort.recv_wait %[[FV]]
 // The other rank's blocks: each pair behind its causal test.
 // CHECK: arith.cmpi sle
 // CHECK-NEXT: scf.if
 // CHECK: mimort.kernel "attention_block_forward"
 // CHECK: mimort.kernel "attention_merge"
 
-// Backward: the ring carries key/value gradients with the blocks; one last
-// shift brings each rank its own.
+// Backward: the next blocks arrive during each step; the key/value
+// gradient sums travel with the blocks, each received during the next
+// step's computation and then added to; one last shift brings each rank
+// its own.
+// CHECK: %[[BK:.*]] = mimort.recv_start %{{.*}} on @llm ["cp"] tag 20
 // CHECK: mimort.kernel "attention_block_backward"
-// CHECK: mimort.send %{{.*}} on @llm ["cp"] tag 23 : !mimort.buffer<64x64xf32>
-// CHECK: mimort.send %{{.*}} on @llm ["cp"] tag 24 : !mimort.buffer<64x64xf32>
+// CHECK: mimort.send %[[DK:.*]] to %{{.*}} on @llm ["cp"] tag 22 : !mimort.buffer<64x64xf32>
+// CHECK: %[[SK:.*]] = mimort.recv_start %[[DK]] from %{{.*}} on @llm ["cp"] tag 22
+// CHECK: mimort.recv_wait %[[BK]]
+// CHECK: mimort.kernel "attention_block_backward"
+// CHECK: mimort.recv_wait %[[SK]]
+// CHECK: mimort.kernel "add"(%[[DK]], %{{.*}}, %[[DK]])
+// CHECK: mimort.send %[[DK]] to %{{.*}} on @llm ["cp"] tag 24 : !mimort.buffer<64x64xf32>
+// CHECK: mimort.recv_start %{{.*}} on @llm ["cp"] tag 25 : !mimort.buffer<64x64xf32>
 // CHECK: mimort.kernel "rope_backward"
 // The image tokens' gradients summed over cp.
 // CHECK: mimort.all_reduce  sum %{{.*}} on @llm ["cp"] : !mimort.buffer<32x128xf32>

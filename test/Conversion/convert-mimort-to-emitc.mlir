@@ -76,6 +76,9 @@ func.func @init() {
 // CHECK: int64_t [[PEER:v[0-9]+]] = mimo::program::gridCoord("llm", mimo::rt::GridDim::TP);
 // CHECK: mimo::program::send({{v[0-9]+}}, [[PEER]], "llm", mimo::rt::kTpMask, 7);
 // CHECK: mimo::program::recv({{v[0-9]+}}, [[PEER]], "llm", mimo::rt::kTpMask, 7);
+// CHECK: mimo::program::Request [[REQ:v[0-9]+]] = mimo::program::recvStart({{v[0-9]+}}, [[PEER]], "llm", mimo::rt::kTpMask, 8);
+// CHECK: mimo::program::send({{v[0-9]+}}, [[PEER]], "llm", mimo::rt::kTpMask, 8);
+// CHECK: mimo::program::recvWait([[REQ]]);
 // CHECK: mimo::program::offload("act");
 // CHECK: mimo::program::fetch("act");
 // CHECK: int32_t [[N:v[0-9]+]] = mimo::program::readI32([[FLAT]], 3);
@@ -118,6 +121,9 @@ func.func @step(%step: i64) -> f32 {
   %peer = mimort.grid_coord @llm "tp" : i64
   mimort.send %m to %peer on @llm ["tp"] tag 7 : !mimort.buffer<8x16xf32>
   mimort.recv %m from %peer on @llm ["tp"] tag 7 : !mimort.buffer<8x16xf32>
+  %req = mimort.recv_start %half from %peer on @llm ["tp"] tag 8 : !mimort.buffer<64xf32>
+  mimort.send %m to %peer on @llm ["tp"] tag 8 : !mimort.buffer<8x16xf32>
+  mimort.recv_wait %req
   mimort.offload @act
   mimort.fetch @act
   %n = mimort.read_scalar %flat[3] : !mimort.buffer<16xi32> -> i32

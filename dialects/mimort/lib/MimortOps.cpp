@@ -139,8 +139,9 @@ LogicalResult BufferOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (auto stage = getStageAttr()) {
     int64_t pp = grid.getPpAttr().getInt();
     if (stage.getInt() < 0 || stage.getInt() >= pp)
-      return emitOpError() << "stage " << stage.getInt() << " is not a stage of "
-                           << getOnAttr() << " (pp = " << pp << ")";
+      return emitOpError() << "stage " << stage.getInt()
+                           << " is not a stage of " << getOnAttr()
+                           << " (pp = " << pp << ")";
   }
   return success();
 }
@@ -463,6 +464,7 @@ MIMORT_GROUP_SIZE(ReduceScatterOp)
 MIMORT_GROUP_SIZE(BroadcastOp)
 MIMORT_GROUP_SIZE(SendOp)
 MIMORT_GROUP_SIZE(RecvOp)
+MIMORT_GROUP_SIZE(RecvStartOp)
 #undef MIMORT_GROUP_SIZE
 
 LogicalResult AllReduceOp::verifySymbolUses(SymbolTableCollection &tables) {
@@ -532,6 +534,65 @@ LogicalResult RecvOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (getTagAttr().getInt() < 0)
     return emitOpError() << "tag must be non-negative, got "
                          << getTagAttr().getInt();
+  return success();
+}
+
+LogicalResult RecvStartOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (failed(verifyGroup(*this, tables, getGridAttr(), getDims())))
+    return failure();
+  if (getTagAttr().getInt() < 0)
+    return emitOpError() << "tag must be non-negative, got "
+                         << getTagAttr().getInt();
+  return success();
+}
+
+/// The declaration a view was taken from (through slices and reshapes), or
+/// null when it is not a mimort.get's.
+static FlatSymbolRefAttr declarationOf(Value view) {
+  while (Operation *def = view.getDefiningOp()) {
+    if (auto get = dyn_cast<GetOp>(def))
+      return get.getNameAttr();
+    if (!isa<SliceOp, ReshapeOp>(def))
+      return {};
+    view = def->getOperand(0);
+  }
+  return {};
+}
+
+LogicalResult RecvStartOp::verify() {
+  Value request = getRequest();
+  auto users = llvm::to_vector(request.getUsers());
+  auto wait = users.size() == 1 ? dyn_cast<RecvWaitOp>(users[0]) : RecvWaitOp();
+  if (!wait || wait->getBlock() != (*this)->getBlock())
+    return emitOpError() << "request must have exactly one use, a "
+                            "mimort.recv_wait in the same block; it has "
+                         << users.size() << " use(s)";
+  if (wait->isBeforeInBlock(*this))
+    return emitOpError() << "request is waited for before it is started";
+  FlatSymbolRefAttr decl = declarationOf(getBuffer());
+  if (!decl)
+    return success();
+  // The buffer belongs to the communicator until the wait.
+  for (Operation *op = (*this)->getNextNode(); op != wait.getOperation();
+       op = op->getNextNode()) {
+    Operation *user = nullptr;
+    op->walk([&](Operation *inner) {
+      for (Value v : inner->getOperands())
+        if (isa<BufferType>(v.getType()) && declarationOf(v) == decl) {
+          user = inner;
+          return WalkResult::interrupt();
+        }
+      return WalkResult::advance();
+    });
+    if (user) {
+      InFlightDiagnostic d = emitOpError()
+                             << "buffer " << decl << " is used by '"
+                             << user->getName()
+                             << "' before the receive's mimort.recv_wait";
+      d.attachNote(user->getLoc()) << "used here";
+      return d;
+    }
+  }
   return success();
 }
 

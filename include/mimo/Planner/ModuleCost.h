@@ -53,6 +53,22 @@ void mergeScratch(std::map<cost::ScratchBuffer, int64_t> &a,
 /// Bytes of a scratch pool.
 double scratchBytes(const std::map<cost::ScratchBuffer, int64_t> &pool);
 
+/// Exposed seconds of ring attention's exchanges over `cp` ranks, as the
+/// lowering runs them (docs/lowering.md "Context parallelism"): every step
+/// computes 1/cp of the attention (causal load balancing gives each step
+/// the same work) while the exchanges started for it arrive; a step waits
+/// for whatever outlasts its computation. `exchange` is one shift of a
+/// key/value block pair (latency plus bytes over bandwidth).
+///  forward: steps 0..cp-2 each hide the next blocks' shift;
+///  backward: step 0 hides the next blocks, steps 1..cp-2 the next blocks
+///  and the gradient sums together (one link, so 2 x exchange), step cp-1
+///  the sums; the last shift home is exposed.
+struct RingExposure {
+  double fwd = 0, bwd = 0;
+};
+RingExposure ringAttentionExposure(int64_t cp, double exchange, double attnFwd,
+                                   double attnBwd);
+
 /// A module's parts under one (tp, cp, sp, micro-batch).
 struct ModuleParts {
   PartCost pre, post;

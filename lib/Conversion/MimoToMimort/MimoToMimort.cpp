@@ -1650,29 +1650,28 @@ struct Ring {
   Value offset(Value chunkIndex) {
     return arith::MulIOp::create(b, loc, chunkIndex, i64(chunkRows));
   }
-  /// Sends each `sends[i]` to the next rank and receives `recvs[i]` from
-  /// the previous one (even ranks send first: blocking point to point
-  /// never waits in a cycle).
-  void shift(ArrayRef<Value> sends, ArrayRef<Value> recvs, int64_t tag) {
+  /// Sends each `sends[i]` to the next rank and posts the receive of
+  /// `recvs[i]` from the previous one; the ops up to finish() overlap the
+  /// transfer. Sends return once their data is copied out, so the ring
+  /// never waits in a cycle and a buffer may be sent and then received
+  /// into.
+  SmallVector<Value> startShift(ArrayRef<Value> sends, ArrayRef<Value> recvs,
+                                int64_t tag) {
     auto dims = b.getStrArrayAttr({"cp"});
-    auto sendAll = [&] {
-      for (auto [i, v] : llvm::enumerate(sends))
-        mrt::SendOp::create(b, loc, v, next, grid, dims,
-                            b.getI64IntegerAttr(tag + int64_t(i)));
-    };
-    auto recvAll = [&] {
-      for (auto [i, v] : llvm::enumerate(recvs))
-        mrt::RecvOp::create(b, loc, v, prev, grid, dims,
-                            b.getI64IntegerAttr(tag + int64_t(i)));
-    };
-    auto order = scf::IfOp::create(b, loc, even, /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(order.thenBlock());
-    sendAll();
-    recvAll();
-    b.setInsertionPointToStart(order.elseBlock());
-    recvAll();
-    sendAll();
+    for (auto [i, v] : llvm::enumerate(sends))
+      mrt::SendOp::create(b, loc, v, next, grid, dims,
+                          b.getI64IntegerAttr(tag + int64_t(i)));
+    SmallVector<Value> requests;
+    for (auto [i, v] : llvm::enumerate(recvs))
+      requests.push_back(mrt::RecvStartOp::create(
+          b, loc, mrt::RequestType::get(b.getContext()), v, prev, grid, dims,
+          b.getI64IntegerAttr(tag + int64_t(i))));
+    return requests;
+  }
+  /// Completes the receives of startShift().
+  void finish(ArrayRef<Value> requests) {
+    for (Value r : requests)
+      mrt::RecvWaitOp::create(b, loc, r);
   }
   /// Runs `body` where query chunk a (global index qa) sees key chunk kb at
   /// ring step `step`: always for a bidirectional mask; causally when
@@ -1773,9 +1772,11 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
   Value blockLse = get(scratch("ring_lse", {c, heads}));
   for (int64_t step = 0; step < cp; ++step) {
     Value kv = ks[step % 2], vv = vs[step % 2];
+    // The next blocks arrive while this step's blocks are computed.
+    SmallVector<Value> arriving;
     if (step + 1 < cp)
-      ring.shift({kv, vv}, {ks[(step + 1) % 2], vs[(step + 1) % 2]},
-                 /*tag=*/16);
+      arriving = ring.startShift(
+          {kv, vv}, {ks[(step + 1) % 2], vs[(step + 1) % 2]}, /*tag=*/16);
     Value src = ring.source(step);
     // On the own blocks the diagonal pairs write the running output first;
     // every other pair merges into it.
@@ -1800,6 +1801,7 @@ LogicalResult Lowering::lowerRingAttention(AttentionOp a, Value o, Value lse,
                                      blockLse});
         });
       }
+    ring.finish(arriving);
   }
   return success();
 }
@@ -1823,10 +1825,13 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
   auto chunk = [&](Value buf, int64_t i) {
     return chunkOf(b, loc, buf, 2, index(i));
   };
-  Value dks[2] = {get(scratch("ring_dk", shapeOf(k), elemOf(k))),
-                  get(scratch("ring_dk", shapeOf(k), elemOf(k)))};
-  Value dvs[2] = {get(scratch("ring_dv", shapeOf(k), elemOf(k))),
-                  get(scratch("ring_dv", shapeOf(k), elemOf(k)))};
+  // The key/value gradients travel with their blocks: `dkAcc`/`dvAcc` hold
+  // the sums for the blocks held now, received from the previous rank while
+  // this step's contributions are computed into `dkStep`/`dvStep`.
+  Value dkAcc = get(scratch("ring_dk", shapeOf(k), elemOf(k)));
+  Value dkStep = get(scratch("ring_dk", shapeOf(k), elemOf(k)));
+  Value dvAcc = get(scratch("ring_dv", shapeOf(k), elemOf(k)));
+  Value dvStep = get(scratch("ring_dv", shapeOf(k), elemOf(k)));
   // Gradients of the rotated q and k accumulate here; the inverse rotation
   // at the chunks' positions gives the results.
   Value dq = r[0], dk = r[1];
@@ -1835,8 +1840,6 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
     dk = get(scratch("dk_rope", shapeOf(r[1]), elemOf(r[1])));
   }
   zero(dq);
-  zero(dks[0]);
-  zero(dvs[0]);
   // The CPU kernels' attentionBackwardWorkspaceBytes: one f32 per query
   // row and head.
   Value ws = get(scratch("attention_bwd", {c * heads}));
@@ -1844,8 +1847,19 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
       ctx, heads, kvHeads, headDim, b.getBoolAttr(g.getCausal()),
       g.getSegment(), b.getF64FloatAttr(0.0));
   auto attn = b.getNamedAttr("attention", params);
+  SmallVector<Value> sums;
   for (int64_t step = 0; step < cp; ++step) {
     int64_t cur = step % 2;
+    // The next key/value blocks arrive during this step's computation.
+    SmallVector<Value> arriving;
+    if (step + 1 < cp)
+      arriving = ring.startShift({ks[cur], vs[cur]},
+                                 {ks[1 - cur], vs[1 - cur]}, /*tag=*/20);
+    // On the rank's own blocks the sums start here.
+    Value dkInto = step == 0 ? dkAcc : dkStep;
+    Value dvInto = step == 0 ? dvAcc : dvStep;
+    zero(dkInto);
+    zero(dvInto);
     Value src = ring.source(step);
     for (int64_t i = 0; i < 2; ++i)
       for (int64_t j = 0; j < 2; ++j) {
@@ -1855,19 +1869,24 @@ LogicalResult Lowering::lowerRingAttentionGrad(AttentionGradOp g,
                  {ring.offset(qa[i]), ring.offset(kb), chunk(q, i),
                   chunk(ks[cur], j), chunk(vs[cur], j), chunk(o, i),
                   chunk(lse, i), chunk(dout, i), chunk(dq, i),
-                  chunk(dks[cur], j), chunk(dvs[cur], j), ws},
+                  chunk(dkInto, j), chunk(dvInto, j), ws},
                  {attn});
         });
       }
-    if (step + 1 < cp)
-      ring.shift({ks[cur], vs[cur], dks[cur], dvs[cur]},
-                 {ks[1 - cur], vs[1 - cur], dks[1 - cur], dvs[1 - cur]},
-                 /*tag=*/20);
+    if (step > 0) {
+      ring.finish(sums);
+      kernel("add", {dkAcc, dkStep, dkAcc});
+      kernel("add", {dvAcc, dvStep, dvAcc});
+    }
+    if (step + 1 < cp) {
+      sums = ring.startShift({dkAcc, dvAcc}, {dkAcc, dvAcc}, /*tag=*/22);
+    } else {
+      // The sums held now are the next rank's: the last shift brings each
+      // rank its own.
+      ring.finish(ring.startShift({dkAcc, dvAcc}, {dk, r[2]}, /*tag=*/24));
+    }
+    ring.finish(arriving);
   }
-  // The key/value gradients held now are the next rank's: one more shift
-  // brings each rank its own.
-  int64_t last = (cp - 1) % 2;
-  ring.shift({dks[last], dvs[last]}, {dk, r[2]}, /*tag=*/24);
   if (theta)
     for (int64_t i = 0; i < 2; ++i) {
       Value pos = ring.offset(qa[i]);

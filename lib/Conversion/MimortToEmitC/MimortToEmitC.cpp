@@ -396,6 +396,15 @@ template <typename OpT> struct PointToPointLowering : OpConversionPattern<OpT> {
   std::string callee;
 };
 
+struct RecvWaitLowering : OpConversionPattern<RecvWaitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(RecvWaitOp op, OpAdaptor a,
+                                ConversionPatternRewriter &r) const override {
+    return replaceWithCall(op, r, getTypeConverter(), "mimo::program::recvWait",
+                           [&](CallBuilder &c) { c.operand(a.getRequest()); });
+  }
+};
+
 struct GridCoordLowering : OpConversionPattern<GridCoordOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(GridCoordOp op, OpAdaptor,
@@ -620,6 +629,9 @@ void mimo::populateMimortToEmitCTypeConversions(TypeConverter &converter) {
       [](BufferType t) -> Type { return tensorViewType(t.getContext()); });
   converter.addConversion(
       [](AbsentType t) -> Type { return tensorViewType(t.getContext()); });
+  converter.addConversion([](RequestType t) -> Type {
+    return emitc::OpaqueType::get(t.getContext(), kRequestCppType);
+  });
 }
 
 void mimo::populateMimortToEmitCPatterns(const TypeConverter &converter,
@@ -634,6 +646,9 @@ void mimo::populateMimortToEmitCPatterns(const TypeConverter &converter,
                                              "mimo::program::send");
   patterns.add<PointToPointLowering<RecvOp>>(converter, ctx,
                                              "mimo::program::recv");
+  patterns.add<PointToPointLowering<RecvStartOp>>(converter, ctx,
+                                                  "mimo::program::recvStart");
+  patterns.add<RecvWaitLowering>(converter, ctx);
   patterns.add<StagingLowering<OffloadOp>>(converter, ctx,
                                            "mimo::program::offload");
   patterns.add<StagingLowering<FetchOp>>(converter, ctx,

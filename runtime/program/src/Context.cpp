@@ -327,7 +327,29 @@ StatusOr<rt::Communicator *> ProgramContext::group(const std::string &grid,
   return it->second;
 }
 
+std::int64_t
+ProgramContext::addPendingRecv(std::unique_ptr<rt::PendingRecv> pending) {
+  std::int64_t id = nextRecvId_++;
+  pendingRecvs_.emplace(id, std::move(pending));
+  return id;
+}
+
+rt::Status ProgramContext::waitRecv(std::int64_t id) {
+  auto it = pendingRecvs_.find(id);
+  if (it == pendingRecvs_.end())
+    return rt::failedPrecondition("wait on receive " + std::to_string(id) +
+                                  ", which was never started or already "
+                                  "completed");
+  std::unique_ptr<rt::PendingRecv> pending = std::move(it->second);
+  pendingRecvs_.erase(it);
+  return pending->wait();
+}
+
 rt::Status ProgramContext::flushSends() {
+  if (!pendingRecvs_.empty())
+    return rt::failedPrecondition(
+        std::to_string(pendingRecvs_.size()) +
+        " receive(s) started in the step were never waited for");
   for (auto &[key, comm] : groups_)
     MIMO_RETURN_IF_ERROR(comm->flushSends());
   if (deviceComm_)

@@ -290,6 +290,20 @@ void recv(const TensorView &view, std::int64_t peer, const char *grid,
         "recv");
 }
 
+Request recvStart(const TensorView &view, std::int64_t peer, const char *grid,
+                  rt::DimMask dims, int tag) {
+  std::unique_ptr<rt::PendingRecv> pending =
+      check(groupOf(grid, dims)
+                .startRecv(view.data, view.numel(), runtimeDataType(view.dtype),
+                           static_cast<int>(peer), tag),
+            "recv start");
+  return Request{ctx().addPendingRecv(std::move(pending))};
+}
+
+void recvWait(Request request) {
+  check(ctx().waitRecv(request.id), "recv wait");
+}
+
 std::int64_t gridCoord(const char *grid, rt::GridDim dim) {
   return check(ctx().gridCoord(grid, dim), "grid coordinate");
 }

@@ -358,6 +358,34 @@ public:
     return ordered;
   }
 
+  StatusOr<std::unique_ptr<PendingRecv>> startRecv(void *data,
+                                                   std::size_t count,
+                                                   DataType type, int source,
+                                                   int tag) override {
+    MIMO_RETURN_IF_ERROR(checkRank(*this, source, "receive source"));
+    MIMO_RETURN_IF_ERROR(checkTag(tag));
+    MIMO_ASSIGN_OR_RETURN(bool host, isHostMemory(data));
+    if (host)
+      return bootstrap_.startRecv(data, count, type, source, tag);
+    if (count == 0 || source == rank_)
+      return Communicator::startRecv(data, count, type, source, tag);
+    MIMO_RETURN_IF_ERROR(device_.activate());
+    MIMO_RETURN_IF_ERROR(reapSends(false));
+    // The receive stream starts after the compute work issued so far (the
+    // last reads of `data`); the compute stream waits for it only in
+    // wait(), so the kernels issued in between overlap the transfer.
+    MIMO_ASSIGN_OR_RETURN(cudaEvent_t arrived, takeEvent());
+    auto pending = std::make_unique<NcclPendingRecv>(*this, arrived);
+    MIMO_CUDA_CHECK(cudaEventRecord(computeReady_, device_.stream()));
+    MIMO_CUDA_CHECK(cudaStreamWaitEvent(recvStream_, computeReady_, 0));
+    MIMO_NCCL_CHECK(ncclRecv(data, count * dataTypeSize(type), ncclUint8,
+                             source, source < rank_ ? up_ : down_,
+                             recvStream_));
+    MIMO_CUDA_CHECK(cudaEventRecord(arrived, recvStream_));
+    pending->recorded = true;
+    return std::unique_ptr<PendingRecv>(std::move(pending));
+  }
+
   Status flushSends() override { return reapSends(true); }
 
   Status barrier() override {
@@ -395,6 +423,35 @@ private:
     std::size_t bytes;
     cudaEvent_t done;
     bool recorded;
+  };
+  /// A receive on the receive stream; `arrived` is recorded after it there.
+  /// Must not outlive its communicator.
+  struct NcclPendingRecv final : PendingRecv {
+    NcclPendingRecv(NcclCommunicator &comm, cudaEvent_t arrived)
+        : comm(comm), arrived(arrived) {}
+    ~NcclPendingRecv() override {
+      if (!arrived)
+        return;
+      // Not waited for (the job is ending on an error): let the transfer
+      // finish before the event goes back.
+      if (recorded)
+        warnIfCudaError(cudaEventSynchronize(arrived), "cudaEventSynchronize");
+      comm.spareEvents_.push_back(arrived);
+    }
+    Status wait() override {
+      if (!arrived)
+        return failedPrecondition("wait on a receive that already completed");
+      MIMO_RETURN_IF_ERROR(comm.device_.activate());
+      Status ordered =
+          cudaStatus(cudaStreamWaitEvent(comm.device_.stream(), arrived, 0),
+                     "cudaStreamWaitEvent");
+      comm.spareEvents_.push_back(arrived);
+      arrived = nullptr;
+      return ordered;
+    }
+    NcclCommunicator &comm;
+    cudaEvent_t arrived;
+    bool recorded = false;
   };
   /// A message to this rank itself, waiting in a staging buffer.
   struct SelfMessage {

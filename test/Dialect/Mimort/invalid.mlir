@@ -569,6 +569,57 @@ func.func @f(%a: !mimort.buffer<4xf32>, %p: i64) {
 
 // -----
 
+mimort.grid @g [tp = 1, cp = 2, pp = 1, dp = 1] ranks(0, 2)
+func.func @f(%a: !mimort.buffer<4xf32>, %p: i64) {
+  // expected-error @+1 {{tag must be non-negative, got -3}}
+  %r = mimort.recv_start %a from %p on @g ["cp"] tag -3 : !mimort.buffer<4xf32>
+  mimort.recv_wait %r
+  return
+}
+
+// -----
+
+mimort.grid @g [tp = 1, cp = 2, pp = 1, dp = 1] ranks(0, 2)
+func.func @f(%a: !mimort.buffer<4xf32>, %p: i64) {
+  // expected-error @+1 {{request must have exactly one use, a mimort.recv_wait in the same block; it has 0 use(s)}}
+  %r = mimort.recv_start %a from %p on @g ["cp"] tag 1 : !mimort.buffer<4xf32>
+  return
+}
+
+// -----
+
+mimort.grid @g [tp = 1, cp = 2, pp = 1, dp = 1] ranks(0, 2)
+func.func @f(%a: !mimort.buffer<4xf32>, %p: i64, %c: i1) {
+  // expected-error @+1 {{request must have exactly one use, a mimort.recv_wait in the same block; it has 1 use(s)}}
+  %r = mimort.recv_start %a from %p on @g ["cp"] tag 1 : !mimort.buffer<4xf32>
+  scf.if %c {
+    mimort.recv_wait %r
+  }
+  return
+}
+
+// -----
+
+mimort.grid @g [tp = 1, cp = 2, pp = 1, dp = 1] ranks(0, 2)
+mimort.buffer @k workspace : !mimort.buffer<2x4xf32>
+func.func @f(%p: i64, %c: i1) {
+  %k = mimort.get @k : !mimort.buffer<2x4xf32>
+  %c0 = arith.constant 0 : index
+  %k0 = mimort.slice %k[%c0] : !mimort.buffer<2x4xf32> -> !mimort.buffer<4xf32>
+  // expected-error @+1 {{buffer @k is used by 'mimort.fill' before the receive's mimort.recv_wait}}
+  %r = mimort.recv_start %k0 from %p on @g ["cp"] tag 1 : !mimort.buffer<4xf32>
+  %zero = arith.constant 0.0 : f32
+  %again = mimort.get @k : !mimort.buffer<2x4xf32>
+  scf.if %c {
+    // expected-note @+1 {{used here}}
+    mimort.fill %again, %zero : !mimort.buffer<2x4xf32>, f32
+  }
+  mimort.recv_wait %r
+  return
+}
+
+// -----
+
 func.func @f() {
   // expected-error @+1 {{'g' does not name a mimort.grid}}
   %r = mimort.grid_coord @g "tp" : i64

@@ -95,6 +95,11 @@ func.func @step(%step: i64) -> f32 {
   mimort.send %y to %r on @llm ["tp"] tag 3 : !mimort.buffer<32x16xf32>
   // CHECK: mimort.recv %{{.*}} from %[[R]] on @llm ["tp"] tag 3 : !mimort.buffer<32x16xf32>
   mimort.recv %y from %r on @llm ["tp"] tag 3 : !mimort.buffer<32x16xf32>
+  // CHECK: %[[Q:.*]] = mimort.recv_start %{{.*}} from %[[R]] on @llm ["tp"] tag 4 : !mimort.buffer<2x32x16xf32>
+  %req = mimort.recv_start %gathered from %r on @llm ["tp"] tag 4 : !mimort.buffer<2x32x16xf32>
+  mimort.send %y to %r on @llm ["tp"] tag 4 : !mimort.buffer<32x16xf32>
+  // CHECK: mimort.recv_wait %[[Q]]
+  mimort.recv_wait %req
   // CHECK: mimort.offload @h
   mimort.offload @h
   // CHECK: mimort.fetch @h

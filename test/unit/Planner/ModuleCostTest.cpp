@@ -110,6 +110,33 @@ TEST(ModuleCost, ContextParallelSplitsFromTheStackOn) {
   EXPECT_DOUBLE_EQ(cp2.post.fwd, cp2.layers[0].fwd);
 }
 
+// Ring attention's exposed exchange time, step by step as the lowering
+// runs it (hand-computed cases).
+TEST(ModuleCost, RingAttentionExposure) {
+  EXPECT_DOUBLE_EQ(ringAttentionExposure(1, 5, 1, 1).fwd, 0);
+  EXPECT_DOUBLE_EQ(ringAttentionExposure(1, 5, 1, 1).bwd, 0);
+  // cp 4, compute-bound: forward steps of 2 s hide 1 s shifts; backward
+  // steps of 4 s hide the next blocks and the gradient sums (2 s); only
+  // the shift home shows.
+  RingExposure hidden = ringAttentionExposure(4, 1, 8, 16);
+  EXPECT_DOUBLE_EQ(hidden.fwd, 0);
+  EXPECT_DOUBLE_EQ(hidden.bwd, 1);
+  // cp 4, 3 s shifts: forward 3 x (3 - 2); backward steps 0 and 3 show
+  // 3 - 4 < 0, steps 1 and 2 show 6 - 4, plus the shift home.
+  RingExposure slow = ringAttentionExposure(4, 3, 8, 16);
+  EXPECT_DOUBLE_EQ(slow.fwd, 3);
+  EXPECT_DOUBLE_EQ(slow.bwd, 2 * 2 + 3);
+  // cp 2: one forward shift; the backward's step 0 hides the next blocks,
+  // step 1 the sums, then the shift home.
+  RingExposure two = ringAttentionExposure(2, 3, 2, 4);
+  EXPECT_DOUBLE_EQ(two.fwd, 3 - 1);
+  EXPECT_DOUBLE_EQ(two.bwd, 2 * (3 - 2) + 3);
+  // Nothing to hide behind: every shift shows, the backward's 2(cp-1)+1.
+  RingExposure bare = ringAttentionExposure(4, 1, 0, 0);
+  EXPECT_DOUBLE_EQ(bare.fwd, 3);
+  EXPECT_DOUBLE_EQ(bare.bwd, 7);
+}
+
 TEST(ModuleCost, StateBytesPerParameter) {
   StateBytes bf16 = stateBytesPerParam(2);
   EXPECT_DOUBLE_EQ(bf16.weights + bf16.grads + bf16.optimizer, 18);

@@ -10,9 +10,11 @@ namespace mimo {
 
 /// The C++ type every !mimort.buffer (and !mimort.absent) becomes.
 inline constexpr const char *kTensorViewCppType = "mimo::kernels::TensorView";
+inline constexpr const char *kRequestCppType = "mimo::program::Request";
 
 /// Adds the conversions of the mimort types to `converter`: buffers and
-/// absent arguments to the opaque TensorView type.
+/// absent arguments to the opaque TensorView type, receive requests to
+/// mimo::program::Request.
 void populateMimortToEmitCTypeConversions(mlir::TypeConverter &converter);
 
 /// Patterns lowering the mimort ops that live inside functions to calls of

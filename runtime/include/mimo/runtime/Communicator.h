@@ -30,6 +30,19 @@ namespace mimo::rt {
 
 enum class ReduceOp { Sum, Max };
 
+/// A receive posted with Communicator::startRecv. Its buffer belongs to the
+/// communicator until wait() has returned; then it holds the message. A
+/// receive destroyed without wait() is cancelled (a best effort: the job is
+/// ending on an error).
+class PendingRecv {
+public:
+  virtual ~PendingRecv();
+  /// Completes the receive. On CPU it returns once the message is in the
+  /// buffer; on a GPU, once later work on the compute stream is ordered
+  /// after its arrival. A second wait() fails.
+  virtual Status wait() = 0;
+};
+
 class Communicator {
 public:
   virtual ~Communicator();
@@ -64,6 +77,13 @@ public:
                       int dest, int tag) = 0;
   virtual Status recv(void *data, std::size_t count, DataType type, int source,
                       int tag) = 0;
+  /// Posts a receive and returns at once, so that the transfer overlaps the
+  /// work issued before wait(): ring attention receives the next key/value
+  /// blocks while it computes on the current ones. Receives from one
+  /// (source, tag) match sends in the order they are posted, like recv().
+  /// The default completes the receive with recv() inside wait().
+  virtual StatusOr<std::unique_ptr<PendingRecv>>
+  startRecv(void *data, std::size_t count, DataType type, int source, int tag);
   /// Waits until every message this member sent has been delivered.
   virtual Status flushSends() { return Status::success(); }
   virtual Status barrier() = 0;

@@ -72,8 +72,12 @@ public:
   std::int64_t faultNonFiniteStep = 0;
   int faultRank = 0;
   /// Waits for the point-to-point sends of every group to be delivered
-  /// (the end of a step: pipeline sends complete in the background).
+  /// (the end of a step: pipeline sends complete in the background). Fails
+  /// if a receive started with startRecv() was never waited for.
   rt::Status flushSends();
+  /// Keeps a posted receive until waitRecv(id) completes it; returns its id.
+  std::int64_t addPendingRecv(std::unique_ptr<rt::PendingRecv> pending);
+  rt::Status waitRecv(std::int64_t id);
 
 private:
   ProgramContext(ProgramDesc desc, rt::Communicator &world, std::uint64_t seed)
@@ -98,6 +102,9 @@ private:
   std::unique_ptr<rt::DataLoader> loader_;
   std::vector<Slot> slots_;
   std::map<std::string, std::size_t> byName_;
+  /// Last, so posted receives go before the communicators they use.
+  std::map<std::int64_t, std::unique_ptr<rt::PendingRecv>> pendingRecvs_;
+  std::int64_t nextRecvId_ = 0;
 };
 
 /// The context the generated code runs against (set by trainerMain).

@@ -78,6 +78,14 @@ void send(const TensorView &view, std::int64_t peer, const char *grid,
           rt::DimMask dims, int tag);
 void recv(const TensorView &view, std::int64_t peer, const char *grid,
           rt::DimMask dims, int tag);
+/// A receive in flight (mimort.recv_start); recvWait completes it. A plain
+/// id into the current context, so generated code may copy it freely.
+struct Request {
+  std::int64_t id = -1;
+};
+Request recvStart(const TensorView &view, std::int64_t peer, const char *grid,
+                  rt::DimMask dims, int tag);
+void recvWait(Request request);
 std::int64_t gridCoord(const char *grid, rt::GridDim dim);
 
 //===--- Kernels --------------------------------------------------------===//

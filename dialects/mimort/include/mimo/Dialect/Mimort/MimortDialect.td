@@ -90,6 +90,15 @@ def Mimort_AbsentType : TypeDef<Mimort_Dialect, "Absent"> {
   }];
 }
 
+def Mimort_RequestType : TypeDef<Mimort_Dialect, "Request"> {
+  let mnemonic = "request";
+  let summary = "a receive in flight";
+  let description = [{
+    The result of `mimort.recv_start`, consumed by the `mimort.recv_wait`
+    that completes the receive.
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Enums
 //===----------------------------------------------------------------------===//

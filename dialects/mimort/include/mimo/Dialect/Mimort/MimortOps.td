@@ -427,6 +427,42 @@ def Mimort_RecvOp : Mimort_GroupOp<"recv"> {
   let extraClassDeclaration = groupClassDecl;
 }
 
+def Mimort_RecvStartOp : Mimort_GroupOp<"recv_start"> {
+  let summary = "post a receive that completes in the background";
+  let description = [{
+    Like `mimort.recv`, but returns at once: the message lands in `buffer`
+    while the ops up to the `mimort.recv_wait` of the returned request run
+    (ring attention computes on the current key/value blocks while the next
+    ones arrive). The request has exactly one use, a `mimort.recv_wait`
+    later in the same block, and nothing in between may touch the buffer's
+    declaration (the same `mimort.get` symbol).
+
+    ```mlir
+    %req = mimort.recv_start %k_next from %prev on @llm ["cp"] tag 16 : !mimort.buffer<64x32xf32>
+    ```
+  }];
+  let arguments = (ins Mimort_Buffer:$buffer, I64:$peer,
+                       FlatSymbolRefAttr:$grid, StrArrayAttr:$dims,
+                       I64Attr:$tag);
+  let results = (outs Mimort_RequestType:$request);
+  let assemblyFormat = [{
+    $buffer `from` $peer `on` $grid $dims `tag` $tag attr-dict `:` qualified(type($buffer))
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = groupClassDecl;
+}
+
+def Mimort_RecvWaitOp : Mimort_Op<"recv_wait"> {
+  let summary = "complete a receive posted by mimort.recv_start";
+  let description = [{
+    ```mlir
+    mimort.recv_wait %req
+    ```
+  }];
+  let arguments = (ins Mimort_RequestType:$request);
+  let assemblyFormat = "$request attr-dict";
+}
+
 def Mimort_GridCoordOp : Mimort_Op<"grid_coord",
     [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "this rank's coordinate along one dim of a grid";
