@@ -138,7 +138,17 @@ bool fitAllReduce(const std::vector<std::pair<double, double>> &bytesSeconds,
     return false;
   }
   out.bandwidth = 1.0 / line.slope;
-  out.latency = std::max(0.0, line.intercept) / (2.0 * double(ranks - 1));
+  double alpha = line.intercept;
+  if (!(alpha > 0)) {
+    // Below what the line resolves (noise on a shared machine tilts it):
+    // the smallest message's time beyond its bytes at the fitted rate, or
+    // its whole time, an upper bound.
+    auto smallest = *std::min_element(xy.begin(), xy.end());
+    alpha = smallest.second - smallest.first * line.slope;
+    if (!(alpha > 0))
+      alpha = smallest.second;
+  }
+  out.latency = alpha / (2.0 * double(ranks - 1));
   return true;
 }
 

@@ -105,6 +105,12 @@ TEST(CalibrateFit, AllReduceInvertsTheRingModel) {
   EXPECT_DOUBLE_EQ(allReduceBusFactor(1), 0);
   EXPECT_DOUBLE_EQ(allReduceBusFactor(2), 1);
   EXPECT_FALSE(fitAllReduce(samples, 1, f, err));
+  // Noise that tilts the line below the origin: through 4 KB in 2 us and
+  // 4 MB in 3 ms the intercept is about -1 us, and so is the small
+  // message's time beyond its bytes; the latency is then that message's
+  // whole time over the ring's 2(n-1) = 6 steps.
+  ASSERT_TRUE(fitAllReduce({{4e3, 2e-6}, {4e6, 3e-3}}, n, f, err)) << err;
+  EXPECT_NEAR(f.latency, 2e-6 / 6, 1e-15);
   EXPECT_FALSE(fitAllReduce({{4e3, 1e-3}, {4e5, 1e-3}}, n, f, err));
   EXPECT_NE(err.find("does not grow"), std::string::npos);
 }

@@ -85,8 +85,10 @@ double allReduceBusFactor(int64_t ranks);
 /// inverting the planner's 2(n-1)·latency + 2(n-1)/n·bytes/bandwidth.
 struct LinkFit {
   double bandwidth = 0; ///< bytes/s
-  double latency = 0;   ///< seconds per ring step, >= 0
+  double latency = 0;   ///< seconds per ring step, > 0
 };
+/// A fitted intercept at or below zero (below the fit's resolution) gives
+/// the smallest message's time beyond its bytes, or its whole time.
 bool fitAllReduce(const std::vector<std::pair<double, double>> &bytesSeconds,
                   int64_t ranks, LinkFit &out, std::string &error);
 
