@@ -715,19 +715,12 @@ double Evaluator::Impl::evaluateColocated(MemoryBreakdown &mem, double &peak) {
 
 double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
                                               double &peak) {
-  if (plan.virtualStages > 1) {
-    // The lowering runs it (the LLM group's phase interleaved); this model,
-    // one pipeline across the module groups, has one virtual stage per rank.
-    out.invalid = true;
-    out.reason = "schedule: interleaved:" + str(plan.virtualStages) +
-                 " in the disaggregated layout builds but is not modeled (the "
-                 "planner's pipeline across module groups runs 1f1b)";
-    return 0;
-  }
   const ModulePlan &lp = planFor(ev.llmIdx);
   Grid lg = gridOf(lp, true);
   int64_t m = gbs / (mbs * lp.dp);
   int64_t ppe = planFor(ev.encoderIdx.front()).pp;
+  // (The plan rules keep an encoder here on one stage: ppe == 1.)
+  const int64_t V = plan.virtualStages;
   // Encoder stages: encoders run side by side on their own ranks; per LLM
   // microbatch step each encoder replica handles dp_llm/dp_enc of one.
   std::vector<double> scale;
@@ -772,7 +765,40 @@ double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
     ps.p2p.push_back(lp2p);
   }
   double noP2p = 0;
-  PipelineResult r = simulate(ps, m, 1, PipelineMode::Train, noP2p);
+  PipelineResult r;
+  if (V == 1) {
+    r = simulate(ps, m, 1, PipelineMode::Train, noP2p);
+  } else {
+    // The encoder's ranks feed the LLM's interleaved pipeline: every
+    // forward, each sample leaving once projected, then each backward as
+    // its gradient returns (docs/lowering.md, "The disaggregated
+    // schedule"). Seen as a pipeline whose stage 0 is the encoder.
+    PipelineStages llmOnly;
+    llmOnly.fwd.assign(ps.fwd.begin() + 1, ps.fwd.end());
+    llmOnly.bwd.assign(ps.bwd.begin() + 1, ps.bwd.end());
+    llmOnly.p2p.assign(ps.p2p.begin() + 1, ps.p2p.end());
+    auto fed = [&](double link, const PipelineStages &st, bool rec) {
+      return simulateFedPipeline(st, PipelineFeeder{ps.fwd[0], ps.bwd[0], link},
+                                 m, V, rec);
+    };
+    PipelineResult lr = fed(bridge, llmOnly, record);
+    PipelineStages z = llmOnly;
+    std::fill(z.p2p.begin(), z.p2p.end(), 0.0);
+    noP2p = fed(0.0, z, false).makespan;
+    r.ok = lr.ok;
+    r.makespan = lr.makespan;
+    r.busy = {lr.feederBusy};
+    r.stageEnd = {lr.feederEnd};
+    r.maxInFlight = {double(m)};
+    r.busy.insert(r.busy.end(), lr.busy.begin(), lr.busy.end());
+    r.stageEnd.insert(r.stageEnd.end(), lr.stageEnd.begin(), lr.stageEnd.end());
+    r.maxInFlight.insert(r.maxInFlight.end(), lr.maxInFlight.begin(),
+                         lr.maxInFlight.end());
+    for (PipelineTask t : lr.tasks) {
+      ++t.stage;
+      r.tasks.push_back(t);
+    }
+  }
   if (!r.ok) {
     out.invalid = true;
     out.reason = "schedule: the pipeline order could not be simulated";
@@ -784,7 +810,8 @@ double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
       TimelineEvent ev2;
       ev2.group = enc ? "encoders" : ev.model.modules[ev.llmIdx].name;
       ev2.stream = "stage " + str(enc ? t.stage : t.stage - ppe) + " compute";
-      ev2.name = std::string(t.forward ? "F" : "B") + str(t.microbatch);
+      ev2.name = std::string(t.forward ? "F" : "B") + str(t.microbatch) +
+                 (t.chunk ? "." + str(t.chunk) : "");
       ev2.start = t.start;
       ev2.duration = t.end - t.start;
       out.timeline.push_back(ev2);

@@ -82,8 +82,10 @@ void buildOrders(int64_t S, int64_t m, int64_t V, PipelineMode mode,
 
 } // namespace
 
-PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
-                                PipelineMode mode, bool recordTasks) {
+namespace {
+PipelineResult simulate(const PipelineStages &st, int64_t m, int64_t V,
+                        PipelineMode mode, bool recordTasks,
+                        const PipelineFeeder *feeder) {
   PipelineResult r;
   const int64_t S = int64_t(st.fwd.size());
   if (S == 0 || int64_t(st.bwd.size()) != S || m <= 0 || V <= 0 ||
@@ -108,6 +110,23 @@ PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
                           : st.p2p[size_t(std::min<int64_t>(
                                 lo, int64_t(st.p2p.size()) - 1))];
   };
+
+  // The feeder's forwards depend on nothing: they run back to back.
+  std::vector<double> feedDone(size_t(m), 0.0);
+  std::vector<PipelineTask> feederTasks;
+  double feederFree = 0;
+  if (feeder) {
+    for (int64_t j = 0; j < m; ++j) {
+      PipelineTask x;
+      x.stage = -1;
+      x.microbatch = int32_t(j);
+      x.start = feederFree;
+      x.end = feederFree = x.start + feeder->fwd;
+      feedDone[size_t(j)] = x.end;
+      feederTasks.push_back(x);
+    }
+    r.feederBusy = double(m) * (feeder->fwd + feeder->bwd);
+  }
 
   std::vector<size_t> next(size_t(S), 0);
   std::vector<double> free(size_t(S), 0.0);
@@ -137,6 +156,8 @@ PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
             if (d == unset)
               break;
             ready = d + p2p(vs - 1, vs);
+          } else if (feeder) {
+            ready = feedDone[size_t(t.microbatch)] + feeder->link;
           }
         } else if (mode == PipelineMode::BackwardOnly) {
           if (vs < VS - 1) {
@@ -180,14 +201,42 @@ PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
   r.stageEnd = free;
   for (int64_t s = 0; s < S; ++s)
     r.makespan = std::max(r.makespan, free[size_t(s)]);
+  if (feeder) {
+    // Its backwards in microbatch order, as their gradients come back.
+    for (int64_t j = 0; j < m; ++j) {
+      PipelineTask x;
+      x.stage = -1;
+      x.microbatch = int32_t(j);
+      x.forward = false;
+      x.start = std::max(feederFree, bDone[idx(j, 0)] + feeder->link);
+      x.end = feederFree = x.start + feeder->bwd;
+      feederTasks.push_back(x);
+    }
+    r.feederEnd = feederFree;
+    r.makespan = std::max(r.makespan, feederFree);
+  }
   if (mode != PipelineMode::Train)
     for (int64_t s = 0; s < S; ++s)
       r.maxInFlight[size_t(s)] = double(m);
-  if (recordTasks)
+  if (recordTasks) {
+    r.tasks = feederTasks;
     for (const Order &o : orders)
       r.tasks.insert(r.tasks.end(), o.tasks.begin(), o.tasks.end());
+  }
   r.ok = true;
   return r;
+}
+} // namespace
+
+PipelineResult simulatePipeline(const PipelineStages &st, int64_t m, int64_t V,
+                                PipelineMode mode, bool recordTasks) {
+  return simulate(st, m, V, mode, recordTasks, nullptr);
+}
+
+PipelineResult simulateFedPipeline(const PipelineStages &st,
+                                   const PipelineFeeder &feeder, int64_t m,
+                                   int64_t V, bool recordTasks) {
+  return simulate(st, m, V, PipelineMode::Train, recordTasks, &feeder);
 }
 
 } // namespace mimo::planner

@@ -91,6 +91,14 @@ std::string Evaluator::validate(const Plan &plan) const {
              ", dp " + str(mp.dp) + " vs " + lp.name + ": tp " + str(lp.tp) +
              ", cp " + str(lp.cp) + ", pp " + str(lp.pp) + ", dp " +
              str(lp.dp) + ")";
+    // mimo's trainer pipelines only the LLM: on a grid of its own an
+    // encoder runs its phases on one stage (docs/lowering.md, "The
+    // colocated schedule").
+    if (plan.layout != Layout::Homogeneous && i != llmIdx && mp.pp != 1)
+      return path + ".pp: the " + toString(plan.layout) +
+             " layout runs an encoder on one pipeline stage (mimo's trainer "
+             "pipelines only the LLM), got pp " +
+             str(mp.pp);
     if (m.heads > 0 && m.heads % mp.tp != 0)
       return path + ".tp: heads (" + str(m.heads) +
              ") must be divisible by tp (" + str(mp.tp) + ")";

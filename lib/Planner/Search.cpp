@@ -296,8 +296,8 @@ void Searcher::searchColocated() {
       int64_t encCount = 1;
       for (size_t e : ev.encoders()) {
         std::vector<Candidate> mine;
-        int64_t maxPp = std::min<int64_t>(4, opts.maxPp);
-        for (const ModulePlan &g : grids(e, world, true, mbs, maxPp))
+        // One stage: mimo's trainer pipelines only the LLM (plan rules).
+        for (const ModulePlan &g : grids(e, world, true, mbs, 1))
           for (const ModulePlan &p : withOptions(g, e, true, true)) {
             ModuleSummary s = ev.colocatedModule(e, p, mbs, 1);
             if (s.valid && s.memoryBytes <= capacity)
@@ -398,7 +398,7 @@ void Searcher::searchDisaggregated() {
         }
       }
       std::vector<Candidate> encAll;
-      for (const ModulePlan &g : grids(enc, ne, true, mbs, 2))
+      for (const ModulePlan &g : grids(enc, ne, true, mbs, 1))
         for (ModulePlan p : withOptions(g, enc, true, false)) {
           p.rankOffset = 0;
           double inflight = double(g.pp + 16);
@@ -431,7 +431,13 @@ void Searcher::searchDisaggregated() {
         p.layout = Layout::Disaggregated;
         p.microBatchSize = mbs;
         p.modules = {efr[pr.e].plan, lf[pr.l].plan};
-        consider(p);
+        // Interleaving the LLM's group, fed by a one-stage encoder.
+        for (int64_t v : opts.virtualStages) {
+          if (v > 1 && p.modules[1].pp < 2)
+            continue;
+          p.virtualStages = v;
+          consider(p);
+        }
       }
     }
   }

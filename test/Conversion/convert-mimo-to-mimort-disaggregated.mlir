@@ -18,33 +18,37 @@
 // CHECK-LABEL: func.func @step
 // CHECK: %[[RANK:.*]] = mimort.grid_coord @world "tp" : i64
 
-// Phase 1 on the encoder's ranks; its leaders send sample g to LLM rank
-// 2 + (g / 4) * 2 (the leader of LLM replica g / 4).
+// Phase 1 on the encoder's ranks; each sample leaves as soon as it is
+// projected: its leader sends sample g to LLM rank 2 + (g / 4) * 2 (the
+// leader of LLM replica g / 4).
 // CHECK: scf.if %[[ENC:[^ ]*]] {
-// CHECK: mimort.kernel "patch_embed_forward"
-// CHECK: scf.if %[[ENC]] {
-// CHECK: mimort.grid_coord @vision "tp"
-// CHECK: mimort.grid_coord @vision "dp"
 // CHECK: scf.for
+// CHECK: mimort.kernel "patch_embed_forward"
+// CHECK: scf.if
+// CHECK: mimort.grid_coord @vision "dp"
 // CHECK: %[[G:.*]] = arith.addi
 // CHECK: %[[REPLICA:.*]] = arith.divsi %[[G]], %c4_i64
 // CHECK: %[[OFF:.*]] = arith.muli %[[REPLICA]], %c2_i64
 // CHECK: %[[PEER:.*]] = arith.addi %c2_i64{{.*}}, %[[OFF]]
 // CHECK: mimort.send %{{.*}} to %[[PEER]] on @world ["tp"] tag 0 : !mimort.buffer<32x128xf32>
 
-// The LLM's leaders receive their 4 samples and broadcast them to the tp
-// group; the LLM phase yields the loss and token count (zero elsewhere).
-// CHECK: scf.if %[[LLM:[^ ]*]] {
+// On the LLM's ranks, per sample: the leader receives it right before its
+// forward and broadcasts it to the tp group; after the backward the leader
+// sends its image-token gradient back at once. The LLM phase yields the
+// loss and token count (zero elsewhere).
+// CHECK: scf.if %[[LLM:[^ ]*]] -> (f32, f32) {
+// CHECK: scf.for
 // CHECK: mimort.recv %{{.*}} from %{{.*}} on @world ["tp"] tag 0 : !mimort.buffer<32x128xf32>
-// CHECK: mimort.broadcast %{{.*}} on @llm ["tp"] root 0 : !mimort.buffer<4x32x128xf32>
-// CHECK: scf.if %[[LLM]] -> (f32, f32) {
+// CHECK: mimort.broadcast %{{.*}} on @llm ["tp"] root 0 : !mimort.buffer<32x128xf32>
 // CHECK: mimort.kernel "cross_entropy_combine"
+// CHECK: mimort.send %{{.*}} to %{{.*}} on @world ["tp"] tag 1 : !mimort.buffer<32x128xf32>
 // CHECK: } else {
 // CHECK-NEXT: arith.constant 0.000000e+00 : f32
-// CHECK: mimort.send %{{.*}} to %{{.*}} on @world ["tp"] tag 1
-// CHECK: mimort.recv %{{.*}} from %{{.*}} on @world ["tp"] tag 1
-// Phase 3 on the encoder's ranks.
+// Phase 3 on the encoder's ranks: each sample's gradient received before
+// its backward.
 // CHECK: scf.if %[[ENC]] {
+// CHECK: scf.for
+// CHECK: mimort.recv %{{.*}} from %{{.*}} on @world ["tp"] tag 1 : !mimort.buffer<32x128xf32>
 // CHECK: mimort.kernel "patch_embed_backward"
 
 // Totals over the world; each module's gradients synced on its own ranks.

@@ -40,6 +40,15 @@ struct PipelineTask {
   double end = 0;
 };
 
+/// A stage ahead of the pipeline on ranks of its own (the disaggregated
+/// layout's unpipelined encoder, as mimo's trainer runs it): it runs the
+/// forwards of every microbatch in order, each leaving for the first
+/// virtual stage `link` seconds later, then the backwards in order, each
+/// once its gradient is back from the first virtual stage (`link` again).
+struct PipelineFeeder {
+  double fwd = 0, bwd = 0, link = 0;
+};
+
 struct PipelineResult {
   bool ok = false; ///< false if the order deadlocks (a bug) or args invalid
   double makespan = 0;
@@ -47,6 +56,9 @@ struct PipelineResult {
   std::vector<double> stageEnd;    ///< per stage, when its last task ends
   std::vector<double> maxInFlight; ///< per stage, microbatches held (chunks/V)
   std::vector<PipelineTask> tasks; ///< when `recordTasks`
+  /// With a feeder: its compute time and when its last backward ends (its
+  /// tasks are recorded with stage -1).
+  double feederBusy = 0, feederEnd = 0;
 };
 
 /// Simulates `microbatches` through the stages with `virtualStages` chunks
@@ -54,6 +66,14 @@ struct PipelineResult {
 PipelineResult simulatePipeline(const PipelineStages &stages,
                                 int64_t microbatches, int64_t virtualStages,
                                 PipelineMode mode, bool recordTasks = false);
+/// The same, Train mode, fed by `feeder`: the first virtual stage's
+/// forward of microbatch j waits for the feeder's, and the feeder's
+/// backward of j for the first virtual stage's. The makespan includes the
+/// feeder.
+PipelineResult simulateFedPipeline(const PipelineStages &stages,
+                                   const PipelineFeeder &feeder,
+                                   int64_t microbatches, int64_t virtualStages,
+                                   bool recordTasks = false);
 
 } // namespace mimo::planner
 

@@ -423,6 +423,8 @@ private:
     Value sampleOffset;
     bool bridgeByMicrobatch = false;
     std::function<void(Value)> afterFirstBackward;
+    /// On the first virtual stage, before microbatch j's forward.
+    std::function<void(Value)> beforeFirstForward;
   } schedule;
 };
 
@@ -2697,42 +2699,57 @@ LogicalResult Lowering::lowerStep() {
       return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v,
                                    i64(0));
     };
-    // Sends (or receives) this replica's slots of `buf` [bFrom, ...] to (or
-    // from) the leaders of the other side's replicas, on the leader.
-    auto leaderP2P = [&](bool send, StringRef from, int64_t bFrom, Value buf,
-                         int64_t bTo, int64_t offTo, int64_t mpTo,
-                         int64_t tag) {
+    // Sends (or receives) slot `j` of this replica's `buf` [bFrom, ...] to
+    // (or from) the leader of the other side's replica that trains the
+    // same global sample, on this replica's leader; then the leader
+    // broadcasts a received slot over `group` (the ranks that read it).
+    auto leaderSlot = [&](bool send, StringRef from, int64_t bFrom, Value buf,
+                          Value j, int64_t bTo, int64_t offTo, int64_t mpTo,
+                          int64_t tag, ArrayRef<StringRef> group) {
       Value lead = isZero(coordOf(from, "tp"));
       if (cpOfModule(from) > 1)
         lead = arith::AndIOp::create(b, loc, lead, isZero(coordOf(from, "cp")));
       if (ppOf.lookup(from) > 1)
         lead = arith::AndIOp::create(b, loc, lead, isZero(coordOf(from, "pp")));
-      auto ifLead = scf::IfOp::create(b, loc, lead, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(ifLead.thenBlock());
-      Value first =
-          arith::MulIOp::create(b, loc, coordOf(from, "dp"), i64(bFrom));
-      auto loop = scf::ForOp::create(b, loc, index(0), index(bFrom), index(1));
-      b.setInsertionPointToStart(loop.getBody());
-      Value j = loop.getInductionVar();
-      Value sampleNo = arith::AddIOp::create(
-          b, loc, first,
-          arith::IndexCastOp::create(b, loc, b.getI64Type(), j));
-      Value peer = arith::AddIOp::create(
-          b, loc, i64(offTo),
-          arith::MulIOp::create(
-              b, loc, arith::DivSIOp::create(b, loc, sampleNo, i64(bTo)),
-              i64(mpTo)));
-      auto world = FlatSymbolRefAttr::get(ctx, kWorldGrid);
-      if (send)
-        mrt::SendOp::create(b, loc, slot(buf, j), peer, world,
-                            b.getStrArrayAttr({"tp"}),
-                            b.getI64IntegerAttr(tag));
-      else
-        mrt::RecvOp::create(b, loc, slot(buf, j), peer, world,
-                            b.getStrArrayAttr({"tp"}),
-                            b.getI64IntegerAttr(tag));
+      {
+        auto ifLead = scf::IfOp::create(b, loc, lead, /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(ifLead.thenBlock());
+        Value sampleNo = arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, coordOf(from, "dp"), i64(bFrom)),
+            arith::IndexCastOp::create(b, loc, b.getI64Type(), j));
+        Value peer = arith::AddIOp::create(
+            b, loc, i64(offTo),
+            arith::MulIOp::create(
+                b, loc, arith::DivSIOp::create(b, loc, sampleNo, i64(bTo)),
+                i64(mpTo)));
+        auto world = FlatSymbolRefAttr::get(ctx, kWorldGrid);
+        if (send)
+          mrt::SendOp::create(b, loc, slot(buf, j), peer, world,
+                              b.getStrArrayAttr({"tp"}),
+                              b.getI64IntegerAttr(tag));
+        else
+          mrt::RecvOp::create(b, loc, slot(buf, j), peer, world,
+                              b.getStrArrayAttr({"tp"}),
+                              b.getI64IntegerAttr(tag));
+      }
+      int64_t members = 1;
+      for (StringRef d : group)
+        members *= d == "tp" ? tpOf.lookup(from)
+                   : d == "cp" ? cpOfModule(from)
+                               : ppOf.lookup(from);
+      if (!send && members > 1)
+        mrt::BroadcastOp::create(b, loc, slot(buf, j),
+                                 FlatSymbolRefAttr::get(ctx, from),
+                                 b.getStrArrayAttr(group),
+                                 b.getI64IntegerAttr(0));
     };
+    // The ranks of an LLM replica's first stage, which read the image
+    // tokens (the modality merge) and produce their gradients.
+    SmallVector<StringRef> llmFirstStage{"tp"};
+    if (cpLlm > 1)
+      llmFirstStage.push_back("cp");
 
     // Builds `body` in a loop over this rank's encoder samples, on the
     // encoder's ranks (phases 1 and 3): `sample` indexes the loaded block,
@@ -2762,6 +2779,12 @@ LogicalResult Lowering::lowerStep() {
             return failure();
           mrt::CopyOp::create(b, loc, viewOf(results[proj.getSymName()][0]),
                               slot(get(encOut), slotIndex));
+          // Disaggregated: each sample leaves for the LLM's ranks as soon
+          // as it is projected (the send returns at once), so the LLM's
+          // pipeline starts on the first while the encoder runs the next.
+          if (split)
+            leaderSlot(/*send=*/true, encName, bEnc, get(encOut), slotIndex,
+                       bLlm, offL, mpL, /*tag=*/0, {});
           return success();
         })))
       return failure();
@@ -2802,22 +2825,11 @@ LogicalResult Lowering::lowerStep() {
     // Bridge forward.
     bool fanIn = bridge.getKind() == BridgeKind::fan_in;
     Loc image{encOut, true, true};
+    std::string llmInSym;
     if (split) {
-      std::string llmIn = declareBridge("llm_in", stacked(bLlm));
-      onModule(encName, [&] {
-        leaderP2P(/*send=*/true, encName, bEnc, get(encOut), bLlm, offL, mpL,
-                  /*tag=*/0);
-      });
-      onModule(llmName, [&] {
-        leaderP2P(/*send=*/false, llmName, bLlm, get(llmIn), bEnc, offE, mpE,
-                  /*tag=*/0);
-        if (mpL > 1)
-          mrt::BroadcastOp::create(b, loc, get(llmIn),
-                                   FlatSymbolRefAttr::get(ctx, llmName),
-                                   b.getStrArrayAttr(llmReplica),
-                                   b.getI64IntegerAttr(0));
-      });
-      image = Loc{llmIn, true, true};
+      // Received per LLM sample, right before its forward (phase 2).
+      llmInSym = declareBridge("llm_in", stacked(bLlm));
+      image = Loc{llmInSym, true, true};
     } else if (fanIn) {
       // The LLM's tp (x cp x pp) group holds the encoder slots of its dp
       // slot: gather them and keep one copy of each (every tpEnc-th member).
@@ -2845,16 +2857,26 @@ LogicalResult Lowering::lowerStep() {
         mrt::CopyOp::create(b, loc,
                             get(results[(llmName + "_grad").c_str()][0].sym),
                             slot(get(llmGrad), j));
+        if (split)
+          leaderSlot(/*send=*/true, llmName, bLlm, get(llmGrad), j, bEnc,
+                     offE, mpE, /*tag=*/1, {});
       };
+      if (split)
+        schedule.beforeFirstForward = [&](Value j) {
+          leaderSlot(/*send=*/false, llmName, bLlm, get(llmInSym), j, bEnc,
+                     offE, mpE, /*tag=*/0, llmFirstStage);
+        };
       if (failed(lowerSchedule(forward, backwardOf, runForward, runBackward,
                                lossSym, countSym, seedSym, localLoss,
                                localCount)))
         return failure();
       schedule = {};
-      mrt::BroadcastOp::create(b, loc, get(llmGrad),
-                               FlatSymbolRefAttr::get(ctx, llmName),
-                               b.getStrArrayAttr({"pp"}),
-                               b.getI64IntegerAttr(0));
+      // (Disaggregated: the gradients already left from stage 0.)
+      if (!split)
+        mrt::BroadcastOp::create(b, loc, get(llmGrad),
+                                 FlatSymbolRefAttr::get(ctx, llmName),
+                                 b.getStrArrayAttr({"pp"}),
+                                 b.getI64IntegerAttr(0));
     } else {
     samples = scf::ForOp::create(b, loc, index(0), index(bLlm), index(1),
                                  ValueRange{f32(0.0), f32(0.0)});
@@ -2866,6 +2888,9 @@ LogicalResult Lowering::lowerStep() {
       sample = arith::AddIOp::create(b, loc, offLlm, j);
       // Fan-out: the LLM's samples are a block of the encoder's.
       bridgeSample = fanIn || split ? j : sample;
+      if (split)
+        leaderSlot(/*send=*/false, llmName, bLlm, get(llmInSym), j, bEnc,
+                   offE, mpE, /*tag=*/0, llmFirstStage);
       if (failed(runForward(llm)))
         return failure();
       SmallVector<Value> totals = accumulateLoss(samples);
@@ -2875,6 +2900,9 @@ LogicalResult Lowering::lowerStep() {
       mrt::CopyOp::create(b, loc,
                           get(results[(llmName + "_grad").c_str()][0].sym),
                           slot(get(llmGrad), j));
+      if (split)
+        leaderSlot(/*send=*/true, llmName, bLlm, get(llmGrad), j, bEnc, offE,
+                   mpE, /*tag=*/1, {});
       scf::YieldOp::create(b, loc, totals);
     }
     }
@@ -2915,19 +2943,7 @@ LogicalResult Lowering::lowerStep() {
     overrides.clear();
     // Bridge backward.
     if (split) {
-      onModule(llmName, [&] {
-        leaderP2P(/*send=*/true, llmName, bLlm, get(llmGrad), bEnc, offE, mpE,
-                  /*tag=*/1);
-      });
-      onModule(encName, [&] {
-        leaderP2P(/*send=*/false, encName, bEnc, get(encGrad), bLlm, offL, mpL,
-                  /*tag=*/1);
-        if (mpE > 1)
-          mrt::BroadcastOp::create(b, loc, get(encGrad),
-                                   FlatSymbolRefAttr::get(ctx, encName),
-                                   b.getStrArrayAttr({"tp"}),
-                                   b.getI64IntegerAttr(0));
-      });
+      // Per encoder sample in phase 3, as the LLM's stage 0 sends them.
     } else if (fanIn) {
       Value pos = blockStart(encName, dpEnc, 1);
       Value view = mrt::ReshapeOp::create(b, loc, stacked(bEnc, dpEnc / dpLlm),
@@ -2947,6 +2963,9 @@ LogicalResult Lowering::lowerStep() {
       mrt::FetchOp::create(b, loc, FlatSymbolRefAttr::get(ctx, sym));
     if (failed(onEncoderSamples([&]() -> LogicalResult {
           bridgeSample = slotIndex;
+          if (split)
+            leaderSlot(/*send=*/false, encName, bEnc, get(encGrad), slotIndex,
+                       bLlm, offL, mpL, /*tag=*/1, {"tp"});
           mimo::ModuleOp projBwd = backwardOf[proj.getSymName()];
           overrides[projBwd.getBodyBlock().getArgument(0)] =
               Loc{encGrad, true, true};
@@ -3376,6 +3395,8 @@ LogicalResult Lowering::lowerSchedule(
   LogicalResult fwdOk = inBlock(action.thenBlock(), [&]() -> LogicalResult {
     setUp(kF, true);
     if (failed(region(isFirstVs, [&]() -> LogicalResult {
+          if (schedule.beforeFirstForward)
+            schedule.beforeFirstForward(microbatch);
           for (mimo::ModuleOp m : firstStage)
             if (failed(runForward(m)))
               return failure();

@@ -58,8 +58,15 @@ TEST(Evaluator, RulesNameFieldValueAndRule) {
 
   p = colocated(module("vision", 1, 1, 16), module("llm", 1, 1, 16));
   r = ev.validate(p);
-  EXPECT_NE(r.find("modules.vision.pp"), std::string::npos) << r;
-  EXPECT_NE(r.find("layers (40)"), std::string::npos) << r;
+  EXPECT_NE(r.find("modules.vision.pp: the colocated layout runs an encoder "
+                   "on one pipeline stage"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("got pp 16"), std::string::npos) << r;
+
+  // The homogeneous layout's encoders run whole on the first stage.
+  p = homogeneous(1, 1, 16);
+  EXPECT_EQ(ev.validate(p), "");
 
   p = colocated(module("vision", 1, 8), module("llm", 2, 8));
   r = ev.validate(p);
@@ -259,20 +266,34 @@ TEST(Evaluator, DisaggregatedIsBoundedByItsSlowestGroup) {
   ASSERT_FALSE(b.invalid) << b.reason;
   EXPECT_GT(b.prediction.iterationSeconds, a.prediction.iterationSeconds);
   EXPECT_GT(a.prediction.breakdown.bridge, 0);
-  // Interleaving the LLM's group: a valid plan (mimoc build lowers it) that
-  // this model does not simulate, and says so.
+  // Interleaving the LLM's group, fed by the encoder's ranks (as mimo's
+  // trainer runs it): the LLM's bubble shrinks; an encoder on two stages
+  // is refused (the trainer pipelines only the LLM).
   l = module("llm", 4, 1, 2, 1);
   l.rankOffset = 8;
   l.rankSize = 8;
   p.modules = {module("vision", 1, 8), l};
+  p.virtualStages = 1;
+  Evaluation plain = ev.evaluate(p);
+  ASSERT_FALSE(plain.invalid) << plain.reason;
   p.virtualStages = 2;
   EXPECT_EQ(ev.validate(p), "");
-  Evaluation c = ev.evaluate(p);
-  EXPECT_TRUE(c.invalid);
-  EXPECT_NE(c.reason.find("interleaved:2 in the disaggregated layout builds "
-                          "but is not modeled"),
+  Evaluation c = ev.evaluate(p, true);
+  ASSERT_FALSE(c.invalid) << c.reason;
+  EXPECT_GT(c.prediction.iterationSeconds, 0);
+  EXPECT_LT(c.prediction.breakdown.bubble, plain.prediction.breakdown.bubble);
+  bool chunk1 = false;
+  for (const TimelineEvent &e : c.timeline)
+    chunk1 |= e.name.find(".1") != std::string::npos;
+  EXPECT_TRUE(chunk1) << "second-chunk tasks on the timeline";
+  ModulePlan twoStages = module("vision", 1, 4, 2);
+  p.modules = {twoStages, l};
+  Evaluation d = ev.evaluate(p);
+  EXPECT_TRUE(d.invalid);
+  EXPECT_NE(d.reason.find("modules.vision.pp: the disaggregated layout runs "
+                          "an encoder on one pipeline stage"),
             std::string::npos)
-      << c.reason;
+      << d.reason;
 }
 
 TEST(Evaluator, TimelineHasTracksPerGroupAndStream) {

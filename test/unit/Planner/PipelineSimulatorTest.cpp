@@ -35,6 +35,40 @@ TEST(PipelineSimulator, OneFOneBMakespanAndBubble) {
     }
 }
 
+// A feeder (the disaggregated encoder as mimo's trainer runs it): all its
+// forwards first, then each backward once its gradient is back. By hand:
+// feeder F0 0-3, F1 3-6; stage F0 3.5-4.5, B0 4.5-6.5, F1 6.5-7.5,
+// B1 7.5-9.5; feeder B0 7-8 (gradient back at 7), B1 10-11.
+TEST(PipelineSimulator, FeederRunsForwardsThenBackwards) {
+  PipelineFeeder feeder{3.0, 1.0, 0.5};
+  PipelineResult r =
+      simulateFedPipeline(uniform(1, 1.0, 2.0), feeder, 2, 1, true);
+  ASSERT_TRUE(r.ok);
+  EXPECT_DOUBLE_EQ(r.stageEnd[0], 9.5);
+  EXPECT_DOUBLE_EQ(r.feederEnd, 11.0);
+  EXPECT_DOUBLE_EQ(r.makespan, 11.0);
+  EXPECT_DOUBLE_EQ(r.feederBusy, 8.0);
+  ASSERT_EQ(r.tasks.size(), 8u);
+  EXPECT_EQ(r.tasks[0].stage, -1);
+  EXPECT_DOUBLE_EQ(r.tasks[3].start, 10.0); // feeder B1
+  // A free feeder leaves an interleaved pipeline as it was.
+  PipelineResult plain =
+      simulatePipeline(uniform(2, 1.0, 2.0), 4, 2, PipelineMode::Train);
+  PipelineResult fed =
+      simulateFedPipeline(uniform(2, 1.0, 2.0), PipelineFeeder{}, 4, 2);
+  ASSERT_TRUE(fed.ok);
+  EXPECT_DOUBLE_EQ(fed.makespan, plain.makespan);
+  EXPECT_EQ(fed.maxInFlight, plain.maxInFlight);
+  // A slow feeder (forwards at 10, 20, 30, 40): Megatron's interleaved
+  // order gives stage 0 the forward of microbatch 3's first chunk (40-40.5),
+  // then microbatch 1's second-chunk backward (40.5-41.5) and microbatch 2's
+  // second-chunk forward (41.5-42) before microbatch 0's first-chunk
+  // backward (42-43); the feeder's four backwards then run from 43.
+  PipelineResult slow = simulateFedPipeline(uniform(2, 1.0, 2.0),
+                                            PipelineFeeder{10, 10, 0}, 4, 2);
+  EXPECT_DOUBLE_EQ(slow.makespan, 43 + 4 * 10);
+}
+
 TEST(PipelineSimulator, OneFOneBHoldsPMinusIMicrobatches) {
   int p = 4, m = 16;
   PipelineResult r =
