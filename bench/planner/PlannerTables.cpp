@@ -244,5 +244,8 @@ int main() {
            {{"vit-1b", "llm-7b"}, {"vit-1b", "llm-14b"}, {"vit-3b", "llm-32b"}},
            {16384, 32768, 65536}, {64}, true);
   why("vit-3b", "llm-32b", 65536, 64);
+  searched("Long context on 16 H100s", 16,
+           {{"vit-1b", "llm-7b"}, {"vit-1b", "llm-14b"}},
+           {16384, 32768, 65536}, {16}, true);
   return 0;
 }

@@ -77,9 +77,9 @@
 // COLO: mimort.all_gather %{{.*}}, %{{.*}} on @llm ["tp", "cp"] : !mimort.buffer<1x32x128xf32>, !mimort.buffer<4x1x32x128xf32>
 // COLO: mimort.all_reduce  sum %{{.*}} on @llm ["cp", "dp"] : !mimort.buffer<256x128xf32>
 
-// The planner's best plan for the 1B ViT + 7B LLM at 32K tokens on 16
-// H100s (mimoc plan --seq 32768 --gbs 16): the LLM on tp 2 x cp 4 x dp 2 with
-// SP beside a tp 2 SP encoder; bf16 ring buffers, 8192 rows per rank.
+// A 16-H100 long-context plan for the 1B ViT + 7B LLM at 32K tokens: the
+// LLM on tp 2 x cp 4 x dp 2 with SP beside a tp 2 SP encoder; bf16 ring
+// buffers, 8192 rows per rank.
 // RUN: mimoc build %examples/vit1b-llm7b.json --seq 32768 --gbs 16 --plan %examples/plans/vit1b-llm7b-16xh100-32k-cp4.json --emit=mlir | FileCheck %s --check-prefix=BIG
 // BIG: mimort.grid @llm [tp = 2, cp = 4, pp = 1, dp = 2] ranks(0, 16)
 // BIG: mimort.send %{{.*}} on @llm ["cp"] tag 16 : !mimort.buffer<8192x2048xbf16>
