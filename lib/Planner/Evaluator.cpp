@@ -56,6 +56,9 @@ struct RankMemory {
   double host = 0;      ///< offloaded
   double update = 0;    ///< mimo's trainer: the distributed optimizer's
                         ///< updated parameter shard (a workspace buffer)
+  /// Disaggregated: the span the rank is in (0 the encoders', 1 the
+  /// LLM's); -1 elsewhere.
+  int span = -1;
 };
 
 /// One module on its grid: per-stage costs and state.
@@ -284,7 +287,10 @@ struct Evaluator::Impl {
                     double &peak) const;
 
   /// mimo's trainer: its activation and workspace buffers (rank-independent).
+  /// mimo's trainer's activation and workspace buffers: those on every
+  /// rank, and (disaggregated) those on the encoders' and the LLM's span.
   double trainerActivations = 0, trainerWorkspace = 0;
+  double spanActivations[2] = {0, 0}, spanWorkspace[2] = {0, 0};
   void trainerBuffers();
 };
 
@@ -317,8 +323,10 @@ void Evaluator::Impl::trainerBuffers() {
                                    double(op.channels) * double(op.patch) *
                                    double(op.patch));
   // Token ids and labels (i32), pixels (f32, as loaded).
-  double act = localBatch * (8.0 * double(seq) + 4.0 * pixelsPerSample);
-  double ws = 0;
+  double common = localBatch * (8.0 * double(seq) + 4.0 * pixelsPerSample);
+  double commonWs = 0;
+  spanActivations[0] = spanActivations[1] = 0;
+  spanWorkspace[0] = spanWorkspace[1] = 0;
 
   const ModulePlan &lp = planFor(ev.llmIdx);
   // In-flight samples of a pipelined LLM: a ring of the first stage's
@@ -329,8 +337,12 @@ void Evaluator::Impl::trainerBuffers() {
   int64_t ring = std::min(micro, warm + 1);
   const bool phased = plan.layout != Layout::Homogeneous;
 
+  // A module's buffers: on its span's ranks only in the disaggregated
+  // layout (MimoToMimort declares them on its grid), else on every rank.
   auto addModule = [&](size_t idx, const ModulePlan &mp, bool isLlm,
                        double slots, double layersKept) {
+    double &act = disaggregated ? spanActivations[isLlm ? 1 : 0] : common;
+    double &ws = disaggregated ? spanWorkspace[isLlm ? 1 : 0] : commonWs;
     Grid g = gridOf(mp, disaggregated);
     Link tpL = link(g, GridDim::TP), cpL = link(g, GridDim::CP);
     const ModuleParts &parts = ev.costs.parts(idx, mp.tp, isLlm ? mp.cp : 1,
@@ -400,16 +412,16 @@ void Evaluator::Impl::trainerBuffers() {
       // a fan-in's gathered outputs.
       int64_t bEnc = gbs / std::max<int64_t>(1, ep.dp);
       int64_t bLlm = gbs / std::max<int64_t>(1, lp.dp);
-      act += bridgeToken * double(2 * bEnc + 2 * bLlm);
+      common += bridgeToken * double(2 * bEnc + 2 * bLlm);
       if (ep.dp > lp.dp)
-        act += bridgeToken * double(bEnc * (ep.dp / lp.dp));
+        common += bridgeToken * double(bEnc * (ep.dp / lp.dp));
     }
   }
   double llmLayers = double(model.modules[ev.llmIdx].layers());
   addModule(ev.llmIdx, lp, true, P > 1 ? double(V * ring) : 1.0,
             P > 1 ? llmLayers / double(P * V) : llmLayers);
-  trainerActivations = act;
-  trainerWorkspace = ws;
+  trainerActivations = common;
+  trainerWorkspace = commonWs;
 }
 
 void Evaluator::Impl::finishMemory(const RankMemory &r, MemoryBreakdown &mem,
@@ -421,9 +433,15 @@ void Evaluator::Impl::finishMemory(const RankMemory &r, MemoryBreakdown &mem,
   m.offloaded = r.host;
   if (ev.clusterInfo.memoryModel == MemoryModel::Mimo) {
     // The trainer's activation and workspace buffers are declared for the
-    // whole program: the same on every rank.
+    // whole program: the same on every rank (disaggregated: on every rank
+    // of the module's span).
     m.activations = trainerActivations;
     m.workspace = trainerWorkspace + r.update;
+    for (int span : {0, 1})
+      if (r.span < 0 || r.span == span) {
+        m.activations += spanActivations[span];
+        m.workspace += spanWorkspace[span];
+      }
   } else {
     m.activations = r.activations + r.transient;
     double allocated = m.params + m.grads + m.optimizer + m.activations;
@@ -866,6 +884,7 @@ double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
     for (int64_t s = 0; s < ppe; ++s) {
       const StageCost &st = encStages[i][size_t(s)];
       RankMemory rm = stateMemory(st, ep);
+      rm.span = 0;
       rm.activations = r.maxInFlight[size_t(s)] * st.activationBytes *
                        std::max(1.0, scale[i]);
       rm.transient = st.transientBytes;
@@ -874,6 +893,7 @@ double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
   }
   for (size_t s = 0; s < lst.size(); ++s) {
     RankMemory rm = stateMemory(lst[s], lp);
+    rm.span = 1;
     rm.activations = r.maxInFlight[size_t(ppe) + s] * lst[s].activationBytes;
     rm.transient = lst[s].transientBytes;
     finishMemory(rm, mem, peak);

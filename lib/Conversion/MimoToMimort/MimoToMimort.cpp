@@ -101,8 +101,9 @@ public:
 private:
   // Declarations.
   FailureOr<mrt::BufferType> bufferType(Operation *at, Type t);
+  /// A buffer `on` a grid exists on that grid's ranks only.
   std::string declare(StringRef name, mrt::BufferType type,
-                      mrt::MemoryCategory category);
+                      mrt::MemoryCategory category, StringRef on = {});
   FailureOr<std::string> declareFor(Value v, StringRef hint = {});
   std::string scratch(StringRef what, ArrayRef<int64_t> shape, Type elem = {});
 
@@ -218,6 +219,9 @@ private:
   llvm::StringMap<mrt::BufferType> bufferTypes;
   /// Numbering of values per lowered module.
   std::string module;
+  /// The grid the current module's buffers are declared on (disaggregated
+  /// layout), else empty.
+  std::string spanGrid;
   unsigned counter = 0;
 
   std::vector<Param> params;
@@ -452,7 +456,7 @@ FailureOr<mrt::BufferType> Lowering::bufferType(Operation *at, Type t) {
 }
 
 std::string Lowering::declare(StringRef name, mrt::BufferType type,
-                              mrt::MemoryCategory category) {
+                              mrt::MemoryCategory category, StringRef on) {
   std::string sym = name.str();
   for (unsigned n = 1; usedNames.contains(sym); ++n)
     sym = (name + "." + Twine(n)).str();
@@ -460,9 +464,11 @@ std::string Lowering::declare(StringRef name, mrt::BufferType type,
   bufferTypes[sym] = type;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(declPoint);
-  mrt::BufferOp::create(b, loc, b.getStringAttr(sym),
-                        mrt::MemoryCategoryAttr::get(ctx, category),
-                        TypeAttr::get(type), FlatSymbolRefAttr(), IntegerAttr());
+  mrt::BufferOp::create(
+      b, loc, b.getStringAttr(sym), mrt::MemoryCategoryAttr::get(ctx, category),
+      TypeAttr::get(type),
+      on.empty() ? FlatSymbolRefAttr() : FlatSymbolRefAttr::get(ctx, on),
+      IntegerAttr());
   return sym;
 }
 
@@ -485,7 +491,7 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
     std::string sym = valuePools[module].take(typeKey(*type));
     if (sym.empty()) {
       sym = declare((module + ".v" + Twine(counter++)).str(), *type,
-                    mrt::MemoryCategory::Activations);
+                    mrt::MemoryCategory::Activations, spanGrid);
       pooledSyms.insert(sym);
     }
     Loc l{sym};
@@ -513,7 +519,8 @@ FailureOr<std::string> Lowering::declareFor(Value v, StringRef hint) {
     shape[bySlot ? 1 : 0] -= keptFrom;
     *type = mrt::BufferType::get(ctx, shape, type->getElementType());
   }
-  std::string sym = declare(name, *type, mrt::MemoryCategory::Activations);
+  std::string sym =
+      declare(name, *type, mrt::MemoryCategory::Activations, spanGrid);
   locs[v] = Loc{sym, false, false, bySlot, keptFrom};
   return sym;
 }
@@ -529,7 +536,7 @@ std::string Lowering::scratch(StringRef what, ArrayRef<int64_t> shape,
   std::string sym = scratchPools[module].take(key);
   if (sym.empty())
     sym = declare((module + ".ws" + Twine(counter++) + "." + what).str(), type,
-                  mrt::MemoryCategory::Workspace);
+                  mrt::MemoryCategory::Workspace, spanGrid);
   scratchTaken.push_back({key, sym});
   return sym;
 }
@@ -1424,7 +1431,7 @@ LogicalResult Lowering::lowerOp(Operation *op, StringRef paramModule) {
       return failure();
     std::string count = declare(module + ".count",
                                 mrt::BufferType::get(ctx, {1}, b.getI32Type()),
-                                mrt::MemoryCategory::Activations);
+                                mrt::MemoryCategory::Activations, spanGrid);
     locs[c.getCount()] = Loc{count, false};
     Value lse = get(scratch("lse", {shapeOf(logits)[0]}));
     if (c.getParallel() == TpSplit::vocab && partitioned(paramModule))
@@ -2269,6 +2276,8 @@ LogicalResult Lowering::lowerPipedModule(mimo::ModuleOp m,
 
 LogicalResult Lowering::lowerModule(mimo::ModuleOp m, StringRef paramModule) {
   module = m.getSymName().str();
+  // Disaggregated: a module's values and scratch live on its span only.
+  spanGrid = disaggregated ? paramModule.str() : std::string();
   counter = 0;
   bool piped = pipelined() && chunk &&
                (m.getBodyBlock().findAncestorOpInBlock(*fwdStack) ||
