@@ -78,9 +78,17 @@ struct MimoPlanParallelismPass
 
     planner::Plan plan;
     std::string error;
-    bool given = !planFile.empty();
-    if (given && !planner::loadPlanFile(planFile, plan, error))
+    bool given = !planFile.empty() || !planJson.empty();
+    if (!planFile.empty() && !planJson.empty())
+      return fail(model, "mimo-plan-parallelism: plan and plan-json are "
+                         "exclusive");
+    if (!planFile.empty() && !planner::loadPlanFile(planFile, plan, error))
       return fail(model, error);
+    if (!planJson.empty() &&
+        !planner::parsePlan(planJson, "plan-json", plan, error))
+      return fail(model, error);
+    const std::string label =
+        planFile.empty() ? std::string("plan-json") : planFile.getValue();
 
     planner::Cluster cluster;
     if (!planner::loadHardware(hardware, cluster.hardware, error))
@@ -88,6 +96,10 @@ struct MimoPlanParallelismPass
     if (!calibration.empty() &&
         !planner::applyCalibrationFile(calibration, cluster.hardware, error))
       return fail(model, error);
+    if (!planner::parseMemoryModel(memoryModel, cluster.memoryModel))
+      return fail(model, "mimo-plan-parallelism: memory-model: expected "
+                         "megatron or mimo, got '" +
+                             memoryModel + "'");
     cluster.gpus = gpus > 0 ? int64_t(gpus) : (given ? worldOf(plan) : 0);
     cluster.gpusPerNode = std::min<int64_t>(gpusPerNode, cluster.gpus);
     if (cluster.gpus < 1)
@@ -102,7 +114,7 @@ struct MimoPlanParallelismPass
     if (given) {
       std::string why = evaluator.validate(plan);
       if (!why.empty())
-        return fail(model, planFile + ": " + why);
+        return fail(model, label + ": " + why);
     } else {
       planner::SearchResult result = planner::searchPlans(*profile, cluster);
       if (!result.haveBest)

@@ -1,15 +1,18 @@
 //===- BuildCommand.cpp - mimoc build -------------------------------------===//
 //
 //   mimoc build SPEC.json -o trainer              the trainer executable
-//   mimoc build SPEC.json --plan plan.json -o trainer   a data-parallel one
+//   mimoc build SPEC.json --plan plan.json -o trainer   on the plan's world
+//   mimoc build SPEC.json --hardware H --gpus N --gpus-per-node G -o trainer
+//                                                 on the best plan found
 //   mimoc build SPEC.json --emit=mlir [-o F]      the mimort program
 //   mimoc build SPEC.json --emit=cpp -o DIR       the trainer's source folder
 //
-// The whole lowering of a world-1 or data-parallel model: import the spec,
-// attach the plan (mimo-plan-parallelism, with --plan; the world is the
-// plan's), add the backward (mimo-generate-backward), lower to the per-rank
-// program (convert-mimo-to-mimort), then emit and build the trainer as
-// `mimoc build-mimort` does.
+// The whole lowering: import the spec, attach the plan (mimo-plan-
+// parallelism: --plan as written, or with the cluster flags of `mimoc plan`
+// the best plan its search finds, whose report goes to stderr; the world is
+// the plan's), add the backward (mimo-generate-backward) and the other
+// mimo passes, lower to the per-rank program (convert-mimo-to-mimort), then
+// emit and build the trainer as `mimoc build-mimort` does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +22,11 @@
 #include "mimo/Conversion/Passes.h"
 #include "mimo/Dialect/Mimo/MimoDialect.h"
 #include "mimo/Dialect/Mimo/MimoOps.h"
+#include "mimo/Dialect/Mimo/MimoProfile.h"
 #include "mimo/Dialect/Mimort/MimortDialect.h"
+#include "mimo/Planner/Plan.h"
+#include "mimo/Planner/Report.h"
+#include "mimo/Planner/Search.h"
 #include "mimo/Spec/SpecImport.h"
 #include "mimo/Target/TrainerEmitter.h"
 #include "mimo/Transforms/Passes.h"
@@ -33,6 +40,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <sstream>
 
 namespace cl = llvm::cl;
 
@@ -148,10 +157,41 @@ int runBuild() {
                     "' but the CPU kernels compute in f32: build with "
                     "--device cuda, or set training.precision to fp32");
 
+  // With the cluster flags: the search's best plan, reported on stderr.
+  std::string searched;
+  if (clusterFlagsGiven()) {
+    if (!planFile.empty())
+      return fail("--plan and the cluster flags (--hardware, --gpus, "
+                  "--gpus-per-node, --cluster, --calibration, --memory-model) "
+                  "are exclusive: give a plan, or a cluster to search one for");
+    planner::Cluster cluster;
+    std::string error;
+    if (!buildCluster(cluster, error))
+      return fail(error);
+    ModelOp model;
+    module->walk([&](ModelOp m) { model = m; });
+    if (!model)
+      return fail(input + ": the spec holds no mimo.model");
+    mlir::FailureOr<cost::ModelProfile> profile = buildModelProfile(model);
+    if (mlir::failed(profile))
+      return 1;
+    planner::SearchResult result = planner::searchPlans(*profile, cluster);
+    if (!result.haveBest)
+      return fail("no feasible plan for '" + input + "' on " +
+                  std::to_string(cluster.gpus) + " x " + cluster.hardware.name);
+    std::ostringstream report;
+    planner::printEvaluationReport(report, result.best, *profile);
+    llvm::errs() << "mimoc build: the best plan on " << cluster.gpus << " x "
+                 << cluster.hardware.name << "\n"
+                 << report.str();
+    searched = planner::planToJson(result.best.plan);
+  }
+
   mlir::PassManager pm = mlir::PassManager::on<mlir::ModuleOp>(&context);
-  if (!planFile.empty()) {
+  if (!planFile.empty() || !searched.empty()) {
     MimoPlanParallelismOptions planOptions;
     planOptions.planFile = planFile;
+    planOptions.planJson = searched;
     pm.addNestedPass<ModelOp>(createMimoPlanParallelism(planOptions));
   }
   pm.addNestedPass<ModelOp>(createMimoBridge());

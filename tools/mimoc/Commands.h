@@ -10,7 +10,11 @@
 #ifndef MIMO_TOOLS_MIMOC_COMMANDS_H
 #define MIMO_TOOLS_MIMOC_COMMANDS_H
 
+#include "mimo/Planner/Hardware.h"
+
 #include "llvm/Support/CommandLine.h"
+
+#include <string>
 
 namespace mimo::tools {
 
@@ -29,6 +33,13 @@ int runPlan();
 
 llvm::cl::SubCommand &buildSubCommand();
 int runBuild();
+
+/// The cluster flags `mimoc plan` and `mimoc build` share (--hardware,
+/// --gpus, --gpus-per-node, --cluster, --calibration, --memory-model):
+/// whether any was given, and the cluster they describe (false with a
+/// message naming the flag otherwise).
+bool clusterFlagsGiven();
+bool buildCluster(planner::Cluster &cluster, std::string &error);
 
 llvm::cl::SubCommand &buildMimortSubCommand();
 int runBuildMimort();

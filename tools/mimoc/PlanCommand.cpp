@@ -49,18 +49,21 @@ cl::opt<std::string>
                  cl::desc("Hardware: a built-in name (h100-sxm, h200, cpu) "
                           "or a hardware JSON file"),
                  cl::value_desc("name|file"), cl::init(""),
-                 cl::sub(planSubCommand()), cl::cat(mimocCategory()));
+                 cl::sub(planSubCommand()), cl::sub(buildSubCommand()),
+                 cl::cat(mimocCategory()));
 cl::opt<int64_t> planGpus("gpus", cl::desc("GPUs of the job"), cl::init(0),
-                          cl::sub(planSubCommand()), cl::cat(mimocCategory()));
+                          cl::sub(planSubCommand()), cl::sub(buildSubCommand()),
+                          cl::cat(mimocCategory()));
 cl::opt<int64_t> planGpusPerNode("gpus-per-node", cl::desc("GPUs per node"),
                                  cl::init(0), cl::sub(planSubCommand()),
+                                 cl::sub(buildSubCommand()),
                                  cl::cat(mimocCategory()));
 cl::opt<std::string>
     planCluster("cluster",
                 cl::desc("Cluster JSON {hardware, gpus, gpus_per_node}; "
                          "flags given beside it take precedence"),
                 cl::value_desc("file"), cl::init(""), cl::sub(planSubCommand()),
-                cl::cat(mimocCategory()));
+                cl::sub(buildSubCommand()), cl::cat(mimocCategory()));
 cl::opt<int64_t> planGbs("gbs", cl::desc("Override the global batch size"),
                          cl::init(0), cl::sub(planSubCommand()),
                          cl::cat(mimocCategory()));
@@ -95,7 +98,8 @@ cl::opt<std::string>
                     cl::desc("JSON overriding hardware figures with "
                              "measurements"),
                     cl::value_desc("file"), cl::init(""),
-                    cl::sub(planSubCommand()), cl::cat(mimocCategory()));
+                    cl::sub(planSubCommand()), cl::sub(buildSubCommand()),
+                    cl::cat(mimocCategory()));
 
 cl::opt<std::string> planMemoryModel(
     "memory-model",
@@ -103,7 +107,8 @@ cl::opt<std::string> planMemoryModel(
              "(Megatron-LM on PyTorch, as the published measurements were "
              "taken; default) or mimo (mimo's own trainer's buffers)"),
     cl::value_desc("megatron|mimo"), cl::init("megatron"),
-    cl::sub(planSubCommand()), cl::cat(mimocCategory()));
+    cl::sub(planSubCommand()), cl::sub(buildSubCommand()),
+    cl::cat(mimocCategory()));
 
 int fail(const std::string &message) {
   llvm::errs() << "mimoc plan: " << message << "\n";
@@ -119,8 +124,22 @@ bool positiveFlag(const char *flag, int64_t value, bool zeroMeansUnset,
   return false;
 }
 
+} // namespace
+
+bool clusterFlagsGiven() {
+  for (const cl::Option *o : std::initializer_list<const cl::Option *>{
+           &planHardware, &planGpus, &planGpusPerNode, &planCluster,
+           &planCalibration, &planMemoryModel})
+    if (o->getNumOccurrences() > 0)
+      return true;
+  return false;
+}
+
 /// The cluster from --cluster and the flags beside it.
 bool buildCluster(Cluster &c, std::string &error) {
+  if (!positiveFlag("gpus", planGpus, true, error) ||
+      !positiveFlag("gpus-per-node", planGpusPerNode, true, error))
+    return false;
   if (!planCluster.empty() && !loadClusterFile(planCluster, c, error))
     return false;
   if (!planHardware.empty() && !loadHardware(planHardware, c.hardware, error))
@@ -160,6 +179,8 @@ bool buildCluster(Cluster &c, std::string &error) {
   return true;
 }
 
+namespace {
+
 bool parseLayouts(std::vector<planner::Layout> &out, std::string &error) {
   if (planLayouts.empty())
     return true;
@@ -196,9 +217,7 @@ int writeTrace(const Evaluation &e) {
 
 int runPlan() {
   std::string error;
-  if (!positiveFlag("gpus", planGpus, true, error) ||
-      !positiveFlag("gpus-per-node", planGpusPerNode, true, error) ||
-      !positiveFlag("gbs", planGbs, true, error) ||
+  if (!positiveFlag("gbs", planGbs, true, error) ||
       !positiveFlag("seq", planSeq, true, error) ||
       !positiveFlag("top", planTop, false, error))
     return fail(error);

@@ -52,7 +52,13 @@ def MimoPlanParallelism : Pass<"mimo-plan-parallelism", "::mimo::ModelOp"> {
            "GPUs in the job (search; default with a plan: its world size)">,
     Option<"gpusPerNode", "gpus-per-node", "int64_t", "8", "GPUs per node">,
     Option<"calibration", "calibration", "std::string", "\"\"",
-           "calibration file overriding hardware figures">
+           "calibration file overriding hardware figures">,
+    Option<"memoryModel", "memory-model", "std::string", "\"megatron\"",
+           "whose allocation the search's memory check follows: megatron or "
+           "mimo (mimo's own trainer's buffers)">,
+    Option<"planJson", "plan-json", "std::string", "\"\"",
+           "the text of a plan.json, attached as written (for tools that "
+           "searched it themselves)">
   ];
 }
 
