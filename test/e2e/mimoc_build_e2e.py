@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import sys
 
@@ -80,6 +81,17 @@ def main():
     chain = train(os.path.join(a.workdir, "trainer-chain"), a.workdir,
                   "chain", a.steps)
     check(chain == losses, "the chained trainer's losses are bit-identical")
+
+    # --keep-temps: the temporary build folder stays, and is named.
+    kept = run([a.mimoc, "build", a.spec, "--keep-temps", "-o",
+                os.path.join(a.workdir, "trainer-kept"), "-j", "2"])
+    must(kept, "mimoc build --keep-temps")
+    m = re.search(r"kept in (\S+)", kept.stderr)
+    check(m is not None and os.path.isfile(os.path.join(m.group(1),
+                                                        "program.cpp")),
+          "--keep-temps names the folder, which holds program.cpp")
+    if m:
+        shutil.rmtree(m.group(1), ignore_errors=True)
     return 0
 
 

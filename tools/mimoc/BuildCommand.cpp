@@ -115,6 +115,12 @@ cl::opt<std::string> device(
 cl::opt<int> jobs("j", cl::desc("Parallel build jobs (0: the tool decides)"),
                   cl::init(0), cl::sub(buildSubCommand()),
                   cl::cat(mimocCategory()));
+cl::opt<bool>
+    keepTemps("keep-temps",
+              cl::desc("Keep the temporary folder the trainer is generated "
+                       "and built in, and print its path"),
+              cl::init(false), cl::sub(buildSubCommand()),
+              cl::cat(mimocCategory()));
 
 int fail(const llvm::Twine &message) {
   llvm::errs() << "mimoc build: " << message << "\n";
@@ -224,6 +230,7 @@ int runBuild() {
   out.buildDir = buildDir;
   out.prebuilt = prebuilt;
   out.jobs = jobs;
+  out.keepTemps = keepTemps;
   return writeTrainer(*module, output, out, "mimoc build");
 }
 

@@ -82,6 +82,12 @@ cl::opt<std::string> buildDir(
 cl::opt<int> jobs("j", cl::desc("Parallel build jobs (0: the tool decides)"),
                   cl::init(0), cl::sub(buildMimortSubCommand()),
                   cl::cat(mimocCategory()));
+cl::opt<bool>
+    keepTemps("keep-temps",
+              cl::desc("Keep the temporary folder the trainer is generated "
+                       "and built in, and print its path"),
+              cl::init(false), cl::sub(buildMimortSubCommand()),
+              cl::cat(mimocCategory()));
 
 int fail(const llvm::Twine &message) {
   llvm::errs() << "mimoc build-mimort: " << message << "\n";
@@ -125,6 +131,7 @@ int runBuildMimort() {
   out.buildDir = buildDir;
   out.prebuilt = prebuilt;
   out.jobs = jobs;
+  out.keepTemps = keepTemps;
   out.source.copySources = copySources;
   return writeTrainer(*module, output, out, "mimoc build-mimort");
 }

@@ -63,7 +63,10 @@ int writeTrainer(mlir::ModuleOp program, llvm::StringRef output,
   if (llvm::Error err = buildTrainer(dir, output, build))
     return fail(tool, llvm::toString(std::move(err)) +
                           "\n(the sources are kept in " + dir + ")");
-  if (temporary)
+  if (temporary && options.keepTemps)
+    llvm::errs() << tool << ": the trainer's sources and build are kept in "
+                 << dir << "\n";
+  else if (temporary)
     llvm::sys::fs::remove_directories(dir);
   return 0;
 }

@@ -20,6 +20,7 @@ struct TrainerOutputOptions {
   llvm::StringRef buildDir; ///< where to build (empty: a temporary folder)
   llvm::StringRef prebuilt; ///< "auto", "none" or a support-library folder
   int jobs = 0;
+  bool keepTemps = false; ///< keep (and name) the temporary build folder
   TrainerSourceOptions source;
 };
 
