@@ -115,16 +115,20 @@ PipelineResult simulate(const PipelineStages &st, int64_t m, int64_t V,
   std::vector<double> feedDone(size_t(m), 0.0);
   std::vector<PipelineTask> feederTasks;
   double feederFree = 0;
+  // The feeder's task of microbatch j, started once `ready` and free.
+  auto feed = [&](int64_t j, bool fwd, double ready) {
+    PipelineTask x;
+    x.stage = -1;
+    x.microbatch = int32_t(j);
+    x.forward = fwd;
+    x.start = std::max(feederFree, ready);
+    x.end = feederFree = x.start + (fwd ? feeder->fwd : feeder->bwd);
+    feederTasks.push_back(x);
+    return x.end;
+  };
   if (feeder) {
-    for (int64_t j = 0; j < m; ++j) {
-      PipelineTask x;
-      x.stage = -1;
-      x.microbatch = int32_t(j);
-      x.start = feederFree;
-      x.end = feederFree = x.start + feeder->fwd;
-      feedDone[size_t(j)] = x.end;
-      feederTasks.push_back(x);
-    }
+    for (int64_t j = 0; j < m; ++j)
+      feedDone[size_t(j)] = feed(j, true, 0.0);
     r.feederBusy = double(m) * (feeder->fwd + feeder->bwd);
   }
 
@@ -203,15 +207,8 @@ PipelineResult simulate(const PipelineStages &st, int64_t m, int64_t V,
     r.makespan = std::max(r.makespan, free[size_t(s)]);
   if (feeder) {
     // Its backwards in microbatch order, as their gradients come back.
-    for (int64_t j = 0; j < m; ++j) {
-      PipelineTask x;
-      x.stage = -1;
-      x.microbatch = int32_t(j);
-      x.forward = false;
-      x.start = std::max(feederFree, bDone[idx(j, 0)] + feeder->link);
-      x.end = feederFree = x.start + feeder->bwd;
-      feederTasks.push_back(x);
-    }
+    for (int64_t j = 0; j < m; ++j)
+      feed(j, false, bDone[idx(j, 0)] + feeder->link);
     r.feederEnd = feederFree;
     r.makespan = std::max(r.makespan, feederFree);
   }

@@ -112,6 +112,18 @@ void sumInRankOrder(DataType type, void *out, const void *parts, std::size_t n,
   }
 }
 
+/// A completed receive carried exactly the elements asked for.
+Status checkReceived(const MPI_Status &st, DataType type, std::size_t count,
+                     int source) {
+  int got = 0;
+  MPI_Get_count(&st, mpiType(type), &got);
+  if (static_cast<std::size_t>(got) != count)
+    return invalidArgument("received " + std::to_string(got) +
+                           " elements from rank " + std::to_string(source) +
+                           ", expected " + std::to_string(count));
+  return Status::success();
+}
+
 /// A receive posted with MPI_Irecv.
 class MpiPendingRecv final : public PendingRecv {
 public:
@@ -132,13 +144,7 @@ public:
       return failedPrecondition("wait on a receive that already completed");
     MPI_Status st;
     MIMO_MPI(MPI_Wait(&request, &st));
-    int got = 0;
-    MPI_Get_count(&st, mpiType(type_), &got);
-    if (static_cast<std::size_t>(got) != count_)
-      return invalidArgument("received " + std::to_string(got) +
-                             " elements from rank " + std::to_string(source_) +
-                             ", expected " + std::to_string(count_));
-    return Status::success();
+    return checkReceived(st, type_, count_, source_);
   }
 
   MPI_Request request = MPI_REQUEST_NULL;
@@ -277,13 +283,7 @@ public:
     MPI_Status st;
     MIMO_MPI(MPI_Recv(data, static_cast<int>(count), mpiType(type), source, tag,
                       comm_, &st));
-    int got = 0;
-    MPI_Get_count(&st, mpiType(type), &got);
-    if (static_cast<std::size_t>(got) != count)
-      return invalidArgument("received " + std::to_string(got) +
-                             " elements from rank " + std::to_string(source) +
-                             ", expected " + std::to_string(count));
-    return Status::success();
+    return checkReceived(st, type, count, source);
   }
 
   StatusOr<std::unique_ptr<PendingRecv>> startRecv(void *data,

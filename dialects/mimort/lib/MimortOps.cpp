@@ -519,31 +519,27 @@ LogicalResult BroadcastOp::verifySymbolUses(SymbolTableCollection &tables) {
   return success();
 }
 
-LogicalResult SendOp::verifySymbolUses(SymbolTableCollection &tables) {
-  if (failed(verifyGroup(*this, tables, getGridAttr(), getDims())))
+/// A point-to-point op names a group and a non-negative tag.
+template <typename OpT>
+static LogicalResult verifyPointToPoint(OpT op, SymbolTableCollection &tables) {
+  if (failed(verifyGroup(op, tables, op.getGridAttr(), op.getDims())))
     return failure();
-  if (getTagAttr().getInt() < 0)
-    return emitOpError() << "tag must be non-negative, got "
-                         << getTagAttr().getInt();
+  if (op.getTagAttr().getInt() < 0)
+    return op.emitOpError()
+           << "tag must be non-negative, got " << op.getTagAttr().getInt();
   return success();
+}
+
+LogicalResult SendOp::verifySymbolUses(SymbolTableCollection &tables) {
+  return verifyPointToPoint(*this, tables);
 }
 
 LogicalResult RecvOp::verifySymbolUses(SymbolTableCollection &tables) {
-  if (failed(verifyGroup(*this, tables, getGridAttr(), getDims())))
-    return failure();
-  if (getTagAttr().getInt() < 0)
-    return emitOpError() << "tag must be non-negative, got "
-                         << getTagAttr().getInt();
-  return success();
+  return verifyPointToPoint(*this, tables);
 }
 
 LogicalResult RecvStartOp::verifySymbolUses(SymbolTableCollection &tables) {
-  if (failed(verifyGroup(*this, tables, getGridAttr(), getDims())))
-    return failure();
-  if (getTagAttr().getInt() < 0)
-    return emitOpError() << "tag must be non-negative, got "
-                         << getTagAttr().getInt();
-  return success();
+  return verifyPointToPoint(*this, tables);
 }
 
 /// The declaration a view was taken from (through slices and reshapes), or
