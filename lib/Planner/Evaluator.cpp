@@ -143,18 +143,23 @@ struct Evaluator::Impl {
   }
 
   RankMemory stateMemory(const StageCost &st, const ModulePlan &mp) const {
+    return stateMemory(st.params, mp);
+  }
+  /// Weights, gradients and optimizer state of `params` parameters under
+  /// `mp`'s distributed optimizer and offload.
+  RankMemory stateMemory(double params, const ModulePlan &mp) const {
     StateBytes sb = stateBytesPerParam(bpe);
     RankMemory r;
-    r.weights = st.params * sb.weights;
+    r.weights = params * sb.weights;
     // With the distributed optimizer the gradients are reduce-scattered
     // into a 1/dp shard beside the full buffer (as the lowering runs it).
-    r.grads = st.params * sb.grads *
+    r.grads = params * sb.grads *
               (mp.distributedOptimizer && mp.dp > 1 ? 1.0 + 1.0 / double(mp.dp)
                                                     : 1.0);
-    r.optimizer = st.params * sb.optimizer /
-                  (mp.distributedOptimizer ? double(mp.dp) : 1.0);
+    r.optimizer =
+        params * sb.optimizer / (mp.distributedOptimizer ? double(mp.dp) : 1.0);
     if (mp.distributedOptimizer && mp.dp > 1)
-      r.update = st.params * sb.weights / double(mp.dp);
+      r.update = params * sb.weights / double(mp.dp);
     if (mp.offloadOptimizer) {
       r.host += r.optimizer;
       r.optimizer = 0;
@@ -465,8 +470,15 @@ double Evaluator::Impl::evaluateHomogeneous(std::vector<RankMemory> &perStage,
   // The LLM's layers split over the stages; encoders and projectors run
   // whole on the first stage (Megatron LLaVA places the vision model there).
   std::vector<StageCost> st = stagesOf(ev.llmIdx, lp, g, pp, mbs);
-  for (size_t e : ev.encoderIdx)
-    st[0].add(stagesOf(e, planFor(e), g, 1, mbs)[0]);
+  // Each module's parameters keep their own plan's distributed optimizer
+  // and offload (the trainer syncs and updates them per module).
+  const double llmFirstParams = st[0].params;
+  std::vector<std::pair<double, const ModulePlan *>> encParams;
+  for (size_t e : ev.encoderIdx) {
+    StageCost ec = stagesOf(e, planFor(e), g, 1, mbs)[0];
+    st[0].add(ec);
+    encParams.push_back({ec.params, &planFor(e)});
+  }
   double p2p = p2pSeconds(ev.llmIdx, lp, g, mbs);
   PipelineStages ps = pipelineOf(st, p2p);
   double noP2p = 0;
@@ -484,11 +496,16 @@ double Evaluator::Impl::evaluateHomogeneous(std::vector<RankMemory> &perStage,
   double end = 0, dpExposed = 0, opt = 0;
   size_t cs = critical(r);
   for (int64_t s = 0; s < pp; ++s) {
-    double params = st[size_t(s)].params;
+    double params = s == 0 ? llmFirstParams : st[size_t(s)].params;
     double sync = dpSyncSeconds(params, lp, g);
+    double o = optimizerSeconds(params, lp);
+    if (s == 0)
+      for (auto [n, ep] : encParams) {
+        sync += dpSyncSeconds(n, *ep, g);
+        o += optimizerSeconds(n, *ep);
+      }
     double window = st[size_t(s)].bwd();
     double ex = exposedOverlap(sync, window, hw);
-    double o = optimizerSeconds(params, lp);
     double e = r.stageEnd[size_t(s)] + ex + o;
     emit("homogeneous", "stage " + str(s) + " comm", "grad sync",
          r.stageEnd[size_t(s)] - std::min(sync, window), sync);
@@ -508,9 +525,17 @@ double Evaluator::Impl::evaluateHomogeneous(std::vector<RankMemory> &perStage,
   // Memory: stage s holds the microbatches in flight there [N21, K22].
   perStage.assign(size_t(pp), {});
   for (int64_t s = 0; s < pp; ++s) {
-    RankMemory rm;
-    RankMemory llmState = stateMemory(st[size_t(s)], lp);
-    rm = llmState;
+    RankMemory rm =
+        stateMemory(s == 0 ? llmFirstParams : st[size_t(s)].params, lp);
+    if (s == 0)
+      for (auto [n, ep] : encParams) {
+        RankMemory e = stateMemory(n, *ep);
+        rm.weights += e.weights;
+        rm.grads += e.grads;
+        rm.optimizer += e.optimizer;
+        rm.update += e.update;
+        rm.host += e.host;
+      }
     rm.activations = r.maxInFlight[size_t(s)] * st[size_t(s)].activationBytes;
     rm.transient = st[size_t(s)].transientBytes;
     perStage[size_t(s)] = rm;

@@ -353,6 +353,29 @@ Evaluation evaluateWith(MemoryModel model, const Plan &p, int64_t gpus) {
 // model state as Megatron's, no allocator reserve or library workspace,
 // activations that grow with the pipeline's in-flight slots, and scratch
 // that tensor parallelism splits.
+// In the homogeneous layout each module keeps its own distributed
+// optimizer: the first stage's optimizer state is the LLM's shard plus the
+// encoder's whole state when only the LLM shards it.
+TEST(Evaluator, HomogeneousModulesKeepTheirOwnOptimizerFlags) {
+  auto with = [](bool visionShards, bool llmShards) {
+    Plan p = homogeneous(2, 4);
+    p.modules[0].distributedOptimizer = visionShards;
+    p.modules[1].distributedOptimizer = llmShards;
+    return evaluateWith(MemoryModel::Megatron, p, 8).prediction.memory;
+  };
+  MemoryBreakdown both = with(true, true), llmOnly = with(false, true),
+                  none = with(false, false), visionOnly = with(true, false);
+  EXPECT_LT(both.optimizer, llmOnly.optimizer);
+  EXPECT_LT(llmOnly.optimizer, none.optimizer);
+  // Sharding is additive over the modules: each module's saving is the same
+  // whichever module shards the other.
+  EXPECT_NEAR(none.optimizer - llmOnly.optimizer,
+              visionOnly.optimizer - both.optimizer, 1.0);
+  EXPECT_NEAR(none.optimizer - visionOnly.optimizer,
+              llmOnly.optimizer - both.optimizer, 1.0);
+  EXPECT_GT(none.optimizer - visionOnly.optimizer, 0);
+}
+
 TEST(Evaluator, MimoTrainerMemoryModel) {
   Plan p = homogeneous(2, 4);
   Evaluation meg = evaluateWith(MemoryModel::Megatron, p, 8);
