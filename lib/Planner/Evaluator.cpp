@@ -825,9 +825,14 @@ double Evaluator::Impl::evaluateDisaggregated(MemoryBreakdown &mem,
                                  m, V, rec);
     };
     PipelineResult lr = fed(bridge, llmOnly, record);
-    PipelineStages z = llmOnly;
-    std::fill(z.p2p.begin(), z.p2p.end(), 0.0);
-    noP2p = fed(0.0, z, false).makespan;
+    // As simulate(): the run without transfers only for a detailed
+    // breakdown (the search scores without it).
+    noP2p = lr.makespan;
+    if (ev.detailed) {
+      PipelineStages z = llmOnly;
+      std::fill(z.p2p.begin(), z.p2p.end(), 0.0);
+      noP2p = fed(0.0, z, false).makespan;
+    }
     r.ok = lr.ok;
     r.makespan = lr.makespan;
     r.busy = {lr.feederBusy};
